@@ -1,0 +1,79 @@
+"""Reverse-mode differentiation over the graph of ``Function`` calls.
+
+``backward(y)`` visits the functions that produced ``y`` from the last to the first (highest
+``generation`` first, so a function runs only after every path through its outputs has
+delivered its gradient) and adds each input's gradient into ``input.grad``: a tensor used twice
+(fan-out) receives the sum of both contributions.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+from ..backend import xp
+from .tensor import Tensor
+
+
+def backward(y: Tensor, grad=None, retain_graph: bool = False) -> None:
+    """Accumulate d(y)/d(t) into ``t.grad`` for every tensor ``t`` that ``y`` depends on.
+
+    ``grad`` is the gradient flowing into ``y`` (ones when ``y`` is a scalar loss). With
+    ``retain_graph=False`` the intermediate tensors' gradients are dropped once used, and the
+    graph is released so its saved activations can be freed.
+    """
+    if grad is None:
+        if y.data.size != 1:
+            raise ValueError(
+                f"backward() without a gradient needs a scalar, got shape {y.shape}; "
+                "pass grad= of that shape"
+            )
+        grad = xp.ones_like(y.data)
+    else:
+        grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=y.dtype)
+        if grad.shape != y.shape:
+            raise ValueError(f"backward(): grad has shape {grad.shape}, expected {y.shape}")
+    y.grad = grad if y.grad is None else y.grad + grad
+    if y.creator is None:
+        return
+
+    heap, seen, counter = [], set(), 0
+
+    def push(f):
+        nonlocal counter
+        if id(f) not in seen:
+            seen.add(id(f))
+            heapq.heappush(heap, (-f.generation, counter, f))
+            counter += 1
+
+    push(y.creator)
+    done = []
+    while heap:
+        _, _, f = heapq.heappop(heap)
+        gys = []
+        for ref, (shape, dtype) in zip(f.outputs, f.output_meta):
+            out = ref()
+            g = None if out is None else out.grad
+            gys.append(xp.zeros(shape, dtype=dtype) if g is None else g)
+        gxs = f.backward(*gys)
+        if not isinstance(gxs, tuple):
+            gxs = (gxs,)
+        for x, gx, need in zip(f.inputs, gxs, f.needs_grad):
+            if not need or gx is None:
+                continue
+            if gx.shape != x.shape:
+                raise RuntimeError(
+                    f"{type(f).__name__}.backward returned a gradient of shape {gx.shape} "
+                    f"for an input of shape {x.shape}"
+                )
+            x.grad = gx if x.grad is None else x.grad + gx
+            if x.creator is not None:
+                push(x.creator)
+        if not retain_graph:
+            for ref in f.outputs:
+                out = ref()
+                if out is not None and out is not y:
+                    out.grad = None
+            done.append(f)
+    # Released only now: an input dropped earlier could be freed before its creator runs.
+    for f in done:
+        f.inputs = ()

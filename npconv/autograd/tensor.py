@@ -1,0 +1,180 @@
+"""``Tensor``: an array that remembers the function that made it, so gradients can flow back.
+
+A Tensor holds ``data`` (an array of the backend's namespace), ``grad`` (an array of the same
+shape once ``backward()`` has reached it, else ``None``) and ``creator`` (the ``Function`` call
+that produced it, ``None`` for a leaf). Arithmetic operators dispatch to ``npconv.ops``.
+"""
+
+from __future__ import annotations
+
+from ..backend import xp
+
+
+class Tensor:
+    """A node of the computation graph.
+
+    ``requires_grad=True`` marks a leaf whose gradient we want (a weight); every tensor computed
+    from one while gradients are enabled requires a gradient too.
+    """
+
+    __slots__ = ("data", "grad", "creator", "requires_grad", "generation", "name", "__weakref__")
+    __array_priority__ = 200  # ``ndarray + Tensor`` calls ``Tensor.__radd__``
+
+    def __init__(self, data, requires_grad: bool = False, name: str | None = None):
+        if isinstance(data, Tensor):
+            data = data.data
+        self.data = data if isinstance(data, xp.ndarray) else xp.asarray(data)
+        self.grad = None
+        self.creator = None
+        self.requires_grad = bool(requires_grad)
+        self.generation = 0
+        self.name = name
+
+    # array-like facts
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        return self.data.size
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        body = repr(self.data).replace("\n", "\n" + " " * 7)
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        return f"Tensor({body}{grad})"
+
+    def numpy(self):
+        """The underlying array (not a copy)."""
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's data, cut from the graph."""
+        return Tensor(self.data)
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    def backward(self, grad=None, retain_graph: bool = False) -> None:
+        """Fill ``.grad`` of every tensor this one depends on (see ``autograd.graph.backward``)."""
+        from .graph import backward
+
+        backward(self, grad, retain_graph=retain_graph)
+
+    # operators, defined by npconv.ops (imported lazily: ops sits above autograd)
+    def __add__(self, other):
+        from ..ops import array
+
+        return array.add(self, other)
+
+    def __radd__(self, other):
+        from ..ops import array
+
+        return array.add(other, self)
+
+    def __sub__(self, other):
+        from ..ops import array
+
+        return array.sub(self, other)
+
+    def __rsub__(self, other):
+        from ..ops import array
+
+        return array.sub(other, self)
+
+    def __mul__(self, other):
+        from ..ops import array
+
+        return array.mul(self, other)
+
+    def __rmul__(self, other):
+        from ..ops import array
+
+        return array.mul(other, self)
+
+    def __truediv__(self, other):
+        from ..ops import array
+
+        return array.div(self, other)
+
+    def __rtruediv__(self, other):
+        from ..ops import array
+
+        return array.div(other, self)
+
+    def __neg__(self):
+        from ..ops import array
+
+        return array.neg(self)
+
+    def __pow__(self, exponent):
+        from ..ops import array
+
+        return array.power(self, exponent)
+
+    def __matmul__(self, other):
+        from ..ops import array
+
+        return array.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        from ..ops import array
+
+        return array.matmul(other, self)
+
+    def __getitem__(self, index):
+        from ..ops import array
+
+        return array.getitem(self, index)
+
+    def reshape(self, *shape):
+        from ..ops import array
+
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return array.reshape(self, shape)
+
+    def transpose(self, *axes):
+        from ..ops import array
+
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return array.transpose(self, axes or None)
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    def sum(self, axis=None, keepdims=False):
+        from ..ops import array
+
+        return array.sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        from ..ops import array
+
+        return array.mean(self, axis=axis, keepdims=keepdims)
+
+
+def as_tensor(x) -> Tensor:
+    """``x`` itself if it is a Tensor, else a new leaf wrapping ``asarray(x)`` (no copy)."""
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def as_array(x):
+    """The array inside ``x`` (a Tensor or anything ``asarray`` takes)."""
+    return x.data if isinstance(x, Tensor) else xp.asarray(x)

@@ -1,0 +1,101 @@
+"""The array backend: one place that says which array library, dtype and layout npconv uses.
+
+Everything above this package asks here instead of importing NumPy directly for policy:
+
+- ``xp``: the array namespace (NumPy now; CuPy exposes the same API, so ops written against
+  ``xp`` can move to a GPU by swapping this one name).
+- ``floatx()`` / ``set_floatx()``: the default float type, ``'float32'`` as in Keras.
+- ``epsilon()``: the fuzz factor Keras uses in losses and optimizers (1e-7).
+- ``image_data_format()`` / ``set_image_data_format()``: ``'channels_last'`` (NHWC) by default.
+- ``rng()`` / ``set_seed()``: the one random generator every random draw comes from.
+
+The module is importable as Keras's ``K`` (``from npconv import backend as K``).
+"""
+
+from __future__ import annotations
+
+import numpy as xp
+
+__all__ = [
+    "xp",
+    "floatx",
+    "set_floatx",
+    "epsilon",
+    "set_epsilon",
+    "image_data_format",
+    "set_image_data_format",
+    "normalize_data_format",
+    "rng",
+    "set_seed",
+    "cast_to_floatx",
+]
+
+_FLOATX = "float32"
+_EPSILON = 1e-7
+_IMAGE_DATA_FORMAT = "channels_last"
+_VALID_FLOATX = ("float16", "float32", "float64")
+_VALID_FORMATS = ("channels_last", "channels_first")
+_rng = xp.random.default_rng()
+
+
+def floatx() -> str:
+    """The default float type as a string, ``'float32'`` unless changed."""
+    return _FLOATX
+
+
+def set_floatx(value: str) -> None:
+    """Set the default float type: one of ``'float16'``, ``'float32'``, ``'float64'``."""
+    global _FLOATX
+    value = str(value)
+    if value not in _VALID_FLOATX:
+        raise ValueError(f"floatx must be one of {_VALID_FLOATX}, got {value!r}")
+    _FLOATX = value
+
+
+def epsilon() -> float:
+    """The fuzz factor used to keep logs and divisions finite (Keras's 1e-7)."""
+    return _EPSILON
+
+
+def set_epsilon(value: float) -> None:
+    global _EPSILON
+    _EPSILON = float(value)
+
+
+def image_data_format() -> str:
+    """``'channels_last'`` (batch, *spatial, channels) or ``'channels_first'`` (batch, channels,
+    *spatial): the layout layers use when their ``data_format`` argument is ``None``."""
+    return _IMAGE_DATA_FORMAT
+
+
+def set_image_data_format(data_format: str) -> None:
+    global _IMAGE_DATA_FORMAT
+    _IMAGE_DATA_FORMAT = normalize_data_format(data_format)
+
+
+def normalize_data_format(data_format: str | None) -> str:
+    """``None`` -> the global default; otherwise check and return the value."""
+    if data_format is None:
+        return _IMAGE_DATA_FORMAT
+    value = str(data_format).lower()
+    if value not in _VALID_FORMATS:
+        raise ValueError(
+            f"data_format must be 'channels_last' or 'channels_first', got {data_format!r}"
+        )
+    return value
+
+
+def rng():
+    """The process-wide random generator (a ``numpy.random.Generator``)."""
+    return _rng
+
+
+def set_seed(seed: int | None) -> None:
+    """Reseed the generator every npconv random draw comes from."""
+    global _rng
+    _rng = xp.random.default_rng(seed)
+
+
+def cast_to_floatx(x):
+    """``x`` as an array of the default float type (no copy when it already is one)."""
+    return xp.asarray(x, dtype=_FLOATX)
