@@ -14,9 +14,11 @@ from .function import Function
 from .graph import backward
 from .mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .tensor import Tensor, as_array, as_tensor
+from .variable import Variable
 
 __all__ = [
     "Tensor",
+    "Variable",
     "Function",
     "backward",
     "no_grad",
