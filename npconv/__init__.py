@@ -2,11 +2,53 @@
 
 The package is layered, each layer importing only those below it:
 ``backend`` -> ``autograd`` -> ``ops`` -> layers, models and training (see DESIGN.md).
+
+Subpackages load on first use (``npconv.layers``, ``npconv.optimizers``, ...), so that
+``import npconv`` stays fast.
 """
+
+import importlib
 
 __version__ = "0.1.0"
 
 from . import backend  # noqa: E402
-from .autograd import Tensor, no_grad  # noqa: E402
+from .autograd import Tensor, Variable, no_grad  # noqa: E402
 
-__all__ = ["backend", "Tensor", "no_grad", "__version__"]
+_SUBMODULES = {
+    "activations",
+    "autograd",
+    "callbacks",
+    "constraints",
+    "initializers",
+    "layers",
+    "losses",
+    "metrics",
+    "models",
+    "ops",
+    "optimizers",
+    "regularizers",
+    "training",
+    "utils",
+}
+_LAZY = {
+    "Sequential": ("models", "Sequential"),
+    "Model": ("models", "Model"),
+    "Input": ("layers", "Input"),
+    "Layer": ("layers", "Layer"),
+}
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+    raise AttributeError(f"module 'npconv' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | _SUBMODULES | set(_LAZY))
+
+
+__all__ = ["backend", "Tensor", "Variable", "no_grad", "__version__", *sorted(_LAZY)]

@@ -17,7 +17,10 @@ class Tensor:
     from one while gradients are enabled requires a gradient too.
     """
 
-    __slots__ = ("data", "grad", "creator", "requires_grad", "generation", "name", "__weakref__")
+    __slots__ = (
+        "data", "grad", "creator", "requires_grad", "generation", "name", "keras_logits",
+        "__weakref__",
+    )
     __array_priority__ = 200  # ``ndarray + Tensor`` calls ``Tensor.__radd__``
 
     def __init__(self, data, requires_grad: bool = False, name: str | None = None):
@@ -29,6 +32,9 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self.generation = 0
         self.name = name
+        # The pre-softmax/sigmoid tensor when this one is a softmax/sigmoid output, so that
+        # cross-entropy can use the stable logits form, as Keras's TensorFlow backend does.
+        self.keras_logits = None
 
     # array-like facts
     @property

@@ -1,22 +1,60 @@
-"""Utilities with Keras's names. More arrive with the Keras API (``to_categorical``, ...)."""
+"""Utilities with Keras's names: ``to_categorical``, ``normalize``, ``set_random_seed``.
+
+``npconv.utils.np_utils`` is the Keras 2 module path the tutorials import.
+"""
 
 from __future__ import annotations
 
 import random
 
+import numpy as np
+
 from .. import backend
 
-__all__ = ["set_random_seed"]
+__all__ = ["set_random_seed", "to_categorical", "normalize"]
 
 
 def set_random_seed(seed: int) -> None:
     """Seed every source of randomness npconv uses, so a run repeats exactly.
 
-    Seeds npconv's backend generator, Python's ``random`` and NumPy's legacy global generator
-    (the latter two for user code that shuffles with them, as Keras's function does).
+    Seeds npconv's backend generator (weights, dropout, shuffling), Python's ``random`` and
+    NumPy's legacy global generator (the latter two for user code, as Keras's function does).
     """
-    if not isinstance(seed, (int,)) or isinstance(seed, bool):
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise ValueError(f"set_random_seed expects an integer seed, got {seed!r}")
+    seed = int(seed)
     backend.set_seed(seed)
     random.seed(seed)
-    backend.xp.random.seed(seed % (2**32))
+    np.random.seed(seed % (2**32))
+
+
+def to_categorical(x, num_classes=None):
+    """Integer class labels -> one-hot float32 rows: ``to_categorical([0, 2], 3)`` gives
+    ``[[1, 0, 0], [0, 0, 1]]``. A trailing axis of size 1 is dropped first, as in Keras."""
+    y = np.asarray(x)
+    if y.size and not np.all(np.equal(np.mod(y, 1), 0)):
+        raise ValueError("to_categorical expects integer class labels, got non-integer values")
+    y = y.astype(np.int64)
+    shape = y.shape
+    if len(shape) > 1 and shape[-1] == 1:
+        shape = shape[:-1]
+    y = y.reshape(-1)
+    if y.size and y.min() < 0:
+        raise ValueError(f"to_categorical expects labels >= 0, got {int(y.min())}")
+    if num_classes is None:
+        num_classes = int(y.max()) + 1 if y.size else 0
+    elif y.size and y.max() >= num_classes:
+        raise ValueError(
+            f"to_categorical: label {int(y.max())} does not fit num_classes={num_classes}"
+        )
+    out = np.zeros((y.size, num_classes), dtype=backend.floatx())
+    out[np.arange(y.size), y] = 1
+    return out.reshape(*shape, num_classes)
+
+
+def normalize(x, axis=-1, order=2):
+    """Scale ``x`` to unit ``order``-norm along ``axis`` (zero vectors stay zero)."""
+    x = np.asarray(x)
+    norm = np.linalg.norm(x, ord=order, axis=axis, keepdims=True)
+    norm = np.where(norm == 0, 1, norm)
+    return x / norm

@@ -1,0 +1,321 @@
+"""``Layer``: the Keras layer contract — weights, build on first call, config, shape checks.
+
+A layer is thin: it owns its weights (``Variable``s created by ``add_weight`` in ``build``) and
+its configuration, and its ``call`` hands the arithmetic to ``npconv.ops``. Calling a layer on
+a symbolic ``KerasTensor`` (from ``Input``) records a node of a functional graph instead of
+computing; calling it on an array or Tensor computes.
+
+Shapes include the batch axis, written ``None`` when unknown, as in Keras:
+``(None, 28, 28, 1)``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .. import backend
+from ..autograd import Tensor, Variable
+from .symbolic import KerasTensor, Node
+
+_NAME_COUNTS: dict[str, int] = {}
+
+
+def to_snake_case(name: str) -> str:
+    """``'MaxPooling2D'`` -> ``'max_pooling2d'``, as Keras names layers."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def unique_name(base: str) -> str:
+    """``base`` the first time, then ``base_1``, ``base_2``, ... (Keras's naming)."""
+    count = _NAME_COUNTS.get(base, 0)
+    _NAME_COUNTS[base] = count + 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+def reset_names() -> None:
+    _NAME_COUNTS.clear()
+
+
+def format_shape(shape) -> str:
+    return (
+        "("
+        + ", ".join("None" if d is None else str(d) for d in shape)
+        + ("," if len(shape) == 1 else "")
+        + ")"
+    )
+
+
+class Layer:
+    """Base class of every layer (see the module docstring).
+
+    Subclasses set ``input_rank`` (or ``None`` for any rank) and ``rank_hint`` (the axes named
+    in error messages), implement ``build(input_shape)``, ``call(inputs, training=False)`` and
+    ``compute_output_shape(input_shape)``, and list their arguments in ``get_config``.
+    """
+
+    input_rank: int | None = None
+    rank_hint: str = ""
+    min_input_rank: int | None = None
+
+    def __init__(
+        self,
+        trainable=True,
+        name=None,
+        dtype=None,
+        input_shape=None,
+        batch_input_shape=None,
+        batch_size=None,
+        input_dim=None,
+        activity_regularizer=None,
+        **kwargs,
+    ):
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__}: unexpected keyword argument(s) {sorted(kwargs)}"
+            )
+        self.name = name or unique_name(to_snake_case(type(self).__name__))
+        self.trainable = trainable
+        self.dtype = dtype or backend.floatx()
+        self.built = False
+        self._weights: list[Variable] = []
+        self._losses: list[Tensor] = []
+        self.input_shape_arg = None
+        if batch_input_shape is not None:
+            self.input_shape_arg = tuple(batch_input_shape)
+        elif input_shape is not None:
+            self.input_shape_arg = (batch_size, *tuple(input_shape))
+        elif input_dim is not None:
+            self.input_shape_arg = (batch_size, int(input_dim))
+        from .. import regularizers
+
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.built_input_shape = None
+        self.built_output_shape = None
+        self.inbound_nodes: list[Node] = []
+
+    # weights
+    def add_weight(
+        self,
+        shape,
+        initializer="glorot_uniform",
+        dtype=None,
+        trainable=True,
+        regularizer=None,
+        constraint=None,
+        name=None,
+    ) -> Variable:
+        """Create a weight, remember it in Keras's order, return the ``Variable``."""
+        from .. import constraints, initializers, regularizers
+
+        init = initializers.get(initializer)
+        dtype = dtype or self.dtype
+        value = init(tuple(shape), dtype=dtype)
+        var = Variable(
+            value,
+            name=f"{self.name}/{name}" if name else self.name,
+            trainable=trainable and self.trainable,
+            dtype=dtype,
+            constraint=constraints.get(constraint),
+        )
+        var.regularizer = regularizers.get(regularizer)
+        var.path = name
+        var._layer_trainable = trainable  # noqa: SLF001 - remembered for trainable toggles
+        self._weights.append(var)
+        return var
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for v in getattr(self, "_weights", []):
+            v.requires_grad = self._trainable and getattr(v, "_layer_trainable", True)
+        for layer in getattr(self, "_sublayers", lambda: [])():
+            layer.trainable = value
+
+    def _sublayers(self):
+        return []
+
+    @property
+    def weights(self) -> list[Variable]:
+        """Trainable then non-trainable weights, as Keras orders them."""
+        return self.trainable_weights + self.non_trainable_weights
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        return [v for v in self._all_weights() if v.requires_grad]
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        return [v for v in self._all_weights() if not v.requires_grad]
+
+    @property
+    def variables(self) -> list[Variable]:
+        return list(self._all_weights())
+
+    def _all_weights(self) -> list[Variable]:
+        return list(self._weights)
+
+    def get_weights(self) -> list:
+        """Copies of the weights' arrays, in creation order (Keras's ``get_weights`` order)."""
+        return [v.data.copy() for v in self._all_weights()]
+
+    def set_weights(self, weights) -> None:
+        """Set the weights from arrays in ``get_weights`` order, checking count and shapes."""
+        own = self._all_weights()
+        weights = list(weights)
+        if len(weights) != len(own):
+            raise ValueError(
+                f"Layer '{self.name}' expects {len(own)} weight arrays "
+                f"({[v.data.shape for v in own]}), got {len(weights)}"
+            )
+        for var, value in zip(own, weights):
+            value = value.data if isinstance(value, Tensor) else backend.xp.asarray(value)
+            if value.shape != var.data.shape:
+                raise ValueError(
+                    f"Layer '{self.name}' weight '{var.name}' has shape {var.data.shape}, "
+                    f"got an array of shape {value.shape}"
+                )
+        for var, value in zip(own, weights):
+            var.assign(value)
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(
+                f"Layer '{self.name}' is not built yet: call it on data or give the model an "
+                "input shape before counting its parameters"
+            )
+        return int(sum(v.data.size for v in self._all_weights()))
+
+    @property
+    def losses(self) -> list[Tensor]:
+        """Regularization penalties of the last call (weight and activity regularizers)."""
+        out = [v.regularizer(v) for v in self._all_weights() if v.regularizer is not None]
+        return out + list(self._losses)
+
+    # building and calling
+    def build(self, input_shape) -> None:
+        self.built = True
+
+    def call(self, inputs, training=False):
+        raise NotImplementedError(f"{type(self).__name__} must implement call()")
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def check_input_shape(self, shape) -> None:
+        """Raise a clear error when ``shape`` (with batch axis) does not fit this layer."""
+        shape = tuple(shape)
+        expected = self.built_input_shape
+        rank = self.input_rank
+        if rank is not None and len(shape) != rank:
+            hint = f" {self.rank_hint}" if self.rank_hint else ""
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' expects input of rank {rank}{hint}, "
+                f"got shape {format_shape(shape)}"
+            )
+        if self.min_input_rank is not None and len(shape) < self.min_input_rank:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' expects input of rank at least "
+                f"{self.min_input_rank}, got shape {format_shape(shape)}"
+            )
+        if expected is not None and self._checks_built_shape():
+            ok = len(shape) == len(expected) and all(
+                e is None or s is None or e == s for e, s in zip(expected[1:], shape[1:])
+            )
+            if not ok:
+                raise ValueError(
+                    f"{type(self).__name__} '{self.name}' expects input of shape "
+                    f"{format_shape(expected)}, got {format_shape(shape)}"
+                )
+
+    def _checks_built_shape(self) -> bool:
+        return True
+
+    def _maybe_build(self, input_shape) -> None:
+        if not self.built:
+            self.check_input_shape(input_shape)
+            self.build(input_shape)
+            self.built = True
+            self.built_input_shape = tuple(input_shape)
+            self.built_output_shape = self.compute_output_shape(input_shape)
+
+    def __call__(self, inputs, training=None, **kwargs):
+        if _is_symbolic(inputs):
+            return self._call_symbolic(inputs, **kwargs)
+        shapes = _shapes(inputs)
+        self._maybe_build(_batchless(shapes))
+        self.check_input_shape(_batchless(shapes)) if not isinstance(shapes, list) else None
+        self._losses = []
+        outputs = self.call(inputs, training=bool(training), **kwargs)
+        if self.activity_regularizer is not None:
+            from ..ops import array
+
+            n = outputs.shape[0] if outputs.ndim else 1
+            self._losses.append(array.div(self.activity_regularizer(outputs), float(n)))
+        return outputs
+
+    def _call_symbolic(self, inputs, **kwargs):
+        shapes = _shapes(inputs)
+        self._maybe_build(shapes)
+        if not isinstance(shapes, list):
+            self.check_input_shape(shapes)
+        out_shape = self.compute_output_shape(shapes)
+        node = Node(self, inputs, kwargs)
+        self.inbound_nodes.append(node)
+        output = KerasTensor(out_shape, dtype=self.dtype, node=node)
+        node.outputs = [output]
+        return output
+
+    # shapes, as Keras 2 exposed them
+    @property
+    def input_shape(self):
+        if self.built_input_shape is None:
+            raise AttributeError(f"Layer '{self.name}' has not been built: no input shape yet")
+        return self.built_input_shape
+
+    @property
+    def output_shape(self):
+        if self.built_output_shape is None:
+            raise AttributeError(f"Layer '{self.name}' has not been built: no output shape yet")
+        return self.built_output_shape
+
+    # config
+    def get_config(self) -> dict:
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self.input_shape_arg is not None:
+            config["batch_input_shape"] = self.input_shape_arg
+        if self.activity_regularizer is not None:
+            from .. import regularizers
+
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _is_symbolic(inputs) -> bool:
+    if isinstance(inputs, (list, tuple)):
+        return any(isinstance(x, KerasTensor) for x in inputs)
+    return isinstance(inputs, KerasTensor)
+
+
+def _shapes(inputs):
+    if isinstance(inputs, (list, tuple)):
+        return [tuple(x.shape) for x in inputs]
+    return tuple(inputs.shape)
+
+
+def _batchless(shapes):
+    """Replace the concrete batch size by ``None``, so a layer is built batch-agnostic."""
+    if isinstance(shapes, list):
+        return [(None, *s[1:]) for s in shapes]
+    return (None, *shapes[1:]) if shapes else shapes

@@ -1,0 +1,116 @@
+"""``BatchNormalization``: normalize each channel by the batch's statistics while training and
+by moving averages at inference (Ioffe & Szegedy 2015), with Keras 3's update rule
+
+    moving = moving * momentum + batch_statistic * (1 - momentum)
+
+using the biased batch variance, as Keras does. Weights in Keras's order: gamma, beta,
+moving_mean, moving_variance (the last two non-trainable).
+"""
+
+from __future__ import annotations
+
+from ..ops import normalization as ops_norm
+from .base import Layer
+
+
+class BatchNormalization(Layer):
+    def __init__(
+        self,
+        axis=-1,
+        momentum=0.99,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        moving_mean_initializer="zeros",
+        moving_variance_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        **kwargs,
+    ):
+        kwargs.pop("renorm", None)
+        super().__init__(**kwargs)
+        self.axis = int(axis)
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer, self.gamma_initializer = beta_initializer, gamma_initializer
+        self.moving_mean_initializer = moving_mean_initializer
+        self.moving_variance_initializer = moving_variance_initializer
+        self.beta_regularizer, self.gamma_regularizer = beta_regularizer, gamma_regularizer
+        self.beta_constraint, self.gamma_constraint = beta_constraint, gamma_constraint
+
+    def build(self, input_shape):
+        axis = self.axis % len(input_shape)
+        n = input_shape[axis]
+        if n is None:
+            raise ValueError(
+                f"BatchNormalization '{self.name}' needs a known size on axis {self.axis}"
+            )
+        self._axis = axis
+        self.gamma = self.beta = None
+        if self.scale:
+            self.gamma = self.add_weight(
+                (n,),
+                self.gamma_initializer,
+                name="gamma",
+                regularizer=self.gamma_regularizer,
+                constraint=self.gamma_constraint,
+            )
+        if self.center:
+            self.beta = self.add_weight(
+                (n,),
+                self.beta_initializer,
+                name="beta",
+                regularizer=self.beta_regularizer,
+                constraint=self.beta_constraint,
+            )
+        self.moving_mean = self.add_weight(
+            (n,), self.moving_mean_initializer, trainable=False, name="moving_mean"
+        )
+        self.moving_variance = self.add_weight(
+            (n,), self.moving_variance_initializer, trainable=False, name="moving_variance"
+        )
+
+    def call(self, inputs, training=False):
+        if training and self.trainable:
+            y, mean, var = ops_norm.batch_norm_train(
+                inputs, self.gamma, self.beta, axis=self._axis, epsilon=self.epsilon
+            )
+            m = self.momentum
+            self.moving_mean.data *= m
+            self.moving_mean.data += (1.0 - m) * mean.astype(self.moving_mean.dtype)
+            self.moving_variance.data *= m
+            self.moving_variance.data += (1.0 - m) * var.astype(self.moving_variance.dtype)
+            return y
+        return ops_norm.batch_norm_inference(
+            inputs,
+            self.gamma,
+            self.beta,
+            self.moving_mean.data,
+            self.moving_variance.data,
+            epsilon=self.epsilon,
+            axis=self._axis,
+        )
+
+    def get_config(self):
+        from .. import initializers
+
+        def ser(i):
+            return initializers.serialize(initializers.get(i))
+
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": ser(self.beta_initializer),
+            "gamma_initializer": ser(self.gamma_initializer),
+            "moving_mean_initializer": ser(self.moving_mean_initializer),
+            "moving_variance_initializer": ser(self.moving_variance_initializer),
+        }

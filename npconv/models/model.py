@@ -1,0 +1,213 @@
+"""``Model``: layers composed into a graph, with the training methods of ``Trainer``.
+
+Two ways to make one, as in Keras:
+
+- functional: ``Model(inputs, outputs)`` where ``inputs`` come from ``Input(...)`` and
+  ``outputs`` from calling layers on them (shared layers, several inputs and outputs allowed);
+- subclassing: a ``Model`` subclass that creates layers in ``__init__`` and uses them in
+  ``call``.
+
+``Sequential`` (in ``sequential.py``) is the linear special case.
+"""
+
+from __future__ import annotations
+
+from ..layers.base import Layer, format_shape
+from ..layers.input_layer import InputLayer
+from ..layers.symbolic import KerasTensor
+from ..training.trainer import Trainer
+
+
+class Model(Trainer, Layer):
+    """A graph of layers that can be trained (see the module docstring)."""
+
+    def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
+        self._tracked_layers = []
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        Trainer.__init__(self)
+        self._functional = inputs is not None or outputs is not None
+        if self._functional:
+            if inputs is None or outputs is None:
+                raise ValueError("Model(inputs, outputs) needs both inputs and outputs")
+            self._init_graph(inputs, outputs)
+
+    def __setattr__(self, key, value):
+        if (
+            isinstance(value, Layer)
+            and key != "_tracked_layers"
+            and hasattr(self, "_tracked_layers")
+        ):
+            if value not in self._tracked_layers:
+                self._tracked_layers.append(value)
+        super().__setattr__(key, value)
+
+    # the functional graph
+    def _init_graph(self, inputs, outputs):
+        self._single_input = not isinstance(inputs, (list, tuple))
+        self._single_output = not isinstance(outputs, (list, tuple))
+        self.inputs = [inputs] if self._single_input else list(inputs)
+        self.outputs = [outputs] if self._single_output else list(outputs)
+        for t in self.inputs + self.outputs:
+            if not isinstance(t, KerasTensor):
+                raise TypeError(
+                    f"Model inputs and outputs must come from Input() and layer calls, got {t!r}"
+                )
+        for t in self.inputs:
+            if not isinstance(t.node.layer, InputLayer):
+                raise ValueError(f"Model inputs must be Input() tensors, got {t!r}")
+        order, seen = [], set()
+
+        def visit(node):
+            if id(node) in seen:
+                return
+            seen.add(id(node))
+            for parent in node.parents:
+                visit(parent)
+            order.append(node)
+
+        for t in self.outputs:
+            visit(t.node)
+        known = {id(t) for t in self.inputs}
+        for node in order:
+            if isinstance(node.layer, InputLayer) and id(node.outputs[0]) not in known:
+                raise ValueError(
+                    f"Output depends on input '{node.layer.name}', which is not in Model inputs"
+                )
+        self._nodes = order
+        self._graph_layers = []
+        for t in self.inputs:
+            self._graph_layers.append(t.node.layer)
+        for node in order:
+            if node.layer not in self._graph_layers:
+                self._graph_layers.append(node.layer)
+        self.built = True
+        shapes = [t.shape for t in self.inputs]
+        self.built_input_shape = shapes[0] if self._single_input else shapes
+        outs = [t.shape for t in self.outputs]
+        self.built_output_shape = outs[0] if self._single_output else outs
+
+    def _run_graph(self, inputs, training):
+        xs = [inputs] if self._single_input else list(inputs)
+        if len(xs) != len(self.inputs):
+            raise ValueError(
+                f"Model '{self.name}' expects {len(self.inputs)} inputs, got {len(xs)}"
+            )
+        values = {id(t): x for t, x in zip(self.inputs, xs)}
+        for node in self._nodes:
+            if isinstance(node.layer, InputLayer):
+                continue
+            if isinstance(node.inputs, (list, tuple)):
+                args = [values[id(t)] for t in node.inputs]
+            else:
+                args = values[id(node.inputs)]
+            values[id(node.outputs[0])] = node.layer(args, training=training, **node.kwargs)
+        outs = [values[id(t)] for t in self.outputs]
+        return outs[0] if self._single_output else outs
+
+    def call(self, inputs, training=False):
+        if self._functional:
+            return self._run_graph(inputs, training)
+        raise NotImplementedError(
+            f"Model '{self.name}' has no graph: build it as Model(inputs, outputs) or subclass "
+            "Model and define call()"
+        )
+
+    def __call__(self, inputs, training=None, **kwargs):
+        if self._functional and not _symbolic(inputs):
+            return self._run_graph(inputs, bool(training))
+        return super().__call__(inputs, training=training, **kwargs)
+
+    def check_input_shape(self, shape):
+        if self._functional:
+            return
+        super().check_input_shape(shape)
+
+    # layers and weights
+    @property
+    def layers(self) -> list[Layer]:
+        if getattr(self, "_functional", False):
+            return list(self._graph_layers)
+        return list(getattr(self, "_tracked_layers", []))
+
+    def _sublayers(self):
+        return self.layers
+
+    @property
+    def weights(self):
+        """Each layer's weights in layer order (shared layers once): Keras's model order."""
+        out, seen = [], set()
+        for layer in self.layers:
+            for v in layer.weights:
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+        return out
+
+    def _all_weights(self):
+        return self.weights
+
+    def get_weights(self):
+        return [v.data.copy() for v in self.weights]
+
+    def set_weights(self, weights):
+        own = self.weights
+        weights = list(weights)
+        if len(weights) != len(own):
+            raise ValueError(
+                f"Model '{self.name}' expects {len(own)} weight arrays, got {len(weights)}"
+            )
+        for var, value in zip(own, weights):
+            value = getattr(value, "data", value)
+            if tuple(value.shape) != var.data.shape:
+                raise ValueError(
+                    f"Model '{self.name}' weight '{var.name}' has shape {var.data.shape}, "
+                    f"got an array of shape {tuple(value.shape)}"
+                )
+        for var, value in zip(own, weights):
+            var.assign(value)
+
+    @property
+    def losses(self):
+        out = []
+        for layer in self.layers:
+            out.extend(layer.losses)
+        return out
+
+    def get_layer(self, name=None, index=None) -> Layer:
+        """The layer called ``name``, or at position ``index`` of ``layers``."""
+        if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(
+                    f"get_layer(index={index}) is out of range: model '{self.name}' has "
+                    f"{len(self.layers)} layers"
+                )
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        names = [layer.name for layer in self.layers]
+        raise ValueError(f"No layer named '{name}' in model '{self.name}'; layers are {names}")
+
+    def summary(self, line_length=None, print_fn=None):
+        """Print the table of layers, output shapes and parameter counts (Keras 3's format)."""
+        from .summary import summary_text
+
+        text = summary_text(self, line_length=line_length)
+        (print_fn or print)(text)
+
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable}
+        if self._functional:
+            from .serialization import functional_config
+
+            config.update(functional_config(self))
+        return config
+
+
+def _symbolic(inputs):
+    if isinstance(inputs, (list, tuple)):
+        return any(isinstance(x, KerasTensor) for x in inputs)
+    return isinstance(inputs, KerasTensor)
+
+
+__all__ = ["Model", "format_shape"]

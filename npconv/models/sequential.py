@@ -1,0 +1,139 @@
+"""``Sequential``: a plain stack of layers, each feeding the next.
+
+The model builds as soon as it knows its input shape — from an ``input_shape=`` on the first
+layer, an ``Input``/``InputLayer`` added first, or the first data it sees — and from then on
+each added layer is built at once, so a layer that does not fit the previous one is reported
+when it is added, not in the middle of training.
+"""
+
+from __future__ import annotations
+
+from ..layers.base import Layer
+from ..layers.input_layer import InputLayer
+from ..layers.symbolic import KerasTensor
+from .model import Model
+
+
+class Sequential(Model):
+    """``Sequential([Conv2D(...), ...])`` or ``Sequential()`` then ``.add(layer)``."""
+
+    def __init__(self, layers=None, name=None, trainable=True):
+        super().__init__(name=name, trainable=trainable)
+        self._stack: list[Layer] = []
+        self._input_layer: InputLayer | None = None
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer) -> None:
+        """Append ``layer`` (an ``Input(...)`` tensor is accepted first, as in Keras)."""
+        if isinstance(layer, KerasTensor) and isinstance(layer.node.layer, InputLayer):
+            layer = layer.node.layer
+        if not isinstance(layer, Layer):
+            raise TypeError(
+                f"Sequential.add expects a layer instance, got {layer!r}"
+                + (" (a class: did you forget the parentheses?)" if isinstance(layer, type) else "")
+            )
+        if isinstance(layer, InputLayer):
+            if self._stack or self._input_layer is not None:
+                raise ValueError("An InputLayer can only be the first layer of a Sequential model")
+            self._input_layer = layer
+            self._build_stack(layer.batch_shape)
+            return
+        if any(existing is layer for existing in self._stack):
+            raise ValueError(f"Layer '{layer.name}' is already in model '{self.name}'")
+        self._stack.append(layer)
+        if self.built:
+            shape = self.built_output_shape
+            layer._maybe_build(shape)
+            layer.check_input_shape(shape)
+            self.built_output_shape = layer.compute_output_shape(shape)
+        elif len(self._stack) == 1 and layer.input_shape_arg is not None:
+            self._build_stack(layer.input_shape_arg)
+
+    def pop(self) -> Layer:
+        """Remove and return the last layer."""
+        if not self._stack:
+            raise TypeError("There are no layers in the model to pop")
+        layer = self._stack.pop()
+        if self.built:
+            self.built_output_shape = (
+                self._stack[-1].built_output_shape if self._stack else self.built_input_shape
+            )
+        return layer
+
+    def _build_stack(self, input_shape) -> None:
+        shape = tuple(input_shape)
+        self.built_input_shape = shape
+        for layer in self._stack:
+            layer._maybe_build(shape)
+            layer.check_input_shape(shape)
+            shape = layer.compute_output_shape(shape)
+        self.built_output_shape = shape
+        self.built = True
+
+    def build(self, input_shape=None) -> None:
+        if input_shape is None:
+            if self.built:
+                return
+            raise ValueError(
+                f"Sequential model '{self.name}' has no input shape: give its first layer "
+                "input_shape=... or call build((None, ...))"
+            )
+        self._build_stack(input_shape)
+
+    def _maybe_build(self, input_shape) -> None:
+        if not self.built:
+            self._build_stack((None, *tuple(input_shape)[1:]))
+
+    def check_input_shape(self, shape) -> None:
+        if self._stack:
+            self._stack[0].check_input_shape(shape)
+
+    def call(self, inputs, training=False):
+        x = inputs
+        for layer in self._stack:
+            x = layer(x, training=training)
+        return x
+
+    def __call__(self, inputs, training=None, **kwargs):
+        return Layer.__call__(self, inputs, training=training, **kwargs)
+
+    def _call_symbolic(self, inputs, **kwargs):
+        return Layer._call_symbolic(self, inputs, **kwargs)
+
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        for layer in self._stack:
+            shape = layer.compute_output_shape(shape)
+        return shape
+
+    @property
+    def layers(self) -> list[Layer]:
+        return list(getattr(self, "_stack", []))
+
+    @property
+    def inputs(self):
+        return [self._input_layer.output] if self._input_layer else None
+
+    def get_config(self):
+        from .serialization import layer_config
+
+        config = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "layers": [layer_config(layer) for layer in self._stack],
+        }
+        if self._input_layer is not None:
+            config["batch_shape"] = self._input_layer.batch_shape
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from .serialization import layer_from_config
+
+        model = cls(name=config.get("name"))
+        if "batch_shape" in config:
+            model.add(InputLayer(batch_shape=config["batch_shape"]))
+        for item in config["layers"]:
+            model.add(layer_from_config(item, custom_objects))
+        return model
