@@ -1,0 +1,129 @@
+"""Time one convolution, forward + backward, in npconv and in PyTorch on the same machine.
+
+The shape is the benchmark's: a batch of 128 (28, 28, 32) float32 images, 64 filters 3x3, 'valid',
+channels_last (PyTorch gets the same data as channels_last memory format, its fastest CPU layout,
+and as plain NCHW). Both use 2 threads. Each number is the best of ``--repeat`` runs.
+
+    python bench/conv_vs_torch.py --torch-python /tmp/refenv/bin/python
+
+PyTorch is timed in this interpreter when it can import torch, else in ``--torch-python``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+N, H, W, C, F, K = 128, 28, 28, 32, 64, 3
+
+
+def best(fn, repeat):
+    fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def time_npconv(repeat):
+    import numpy as np
+
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+    from npconv.autograd import Tensor, no_grad
+    from npconv.ops.conv import conv
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((N, H, W, C), dtype=np.float32)
+    w = Tensor(rng.standard_normal((K, K, C, F), dtype=np.float32), requires_grad=True)
+    b = Tensor(np.zeros(F, np.float32), requires_grad=True)
+    gy = rng.standard_normal((N, H - K + 1, W - K + 1, F), dtype=np.float32)
+    results = {}
+    for label, need_x in (("fwd+bwd", True), ("fwd+bwd, no input grad", False)):
+        xt = Tensor(x, requires_grad=need_x)
+
+        def step(xt=xt):
+            xt.grad = w.grad = b.grad = None
+            conv(xt, w, b).backward(gy)
+
+        results[label] = best(step, repeat)
+
+    def forward():
+        with no_grad():
+            conv(x, w, b)
+
+    results["fwd"] = best(forward, repeat)
+    return results
+
+
+def time_torch(repeat):
+    import torch
+
+    torch.set_num_threads(2)
+    torch.manual_seed(0)
+    results = {}
+    for fmt, memory_format in (("channels_last", torch.channels_last),
+                               ("NCHW", torch.contiguous_format)):
+        x = torch.randn(N, C, H, W).contiguous(memory_format=memory_format)
+        w = torch.randn(F, C, K, K, requires_grad=True)
+        b = torch.zeros(F, requires_grad=True)
+        gy = torch.randn(N, F, H - K + 1, W - K + 1).contiguous(memory_format=memory_format)
+        for label, need_x in (("fwd+bwd", True), ("fwd+bwd, no input grad", False)):
+            xt = x.detach().requires_grad_(need_x)
+
+            def step(xt=xt, w=w, b=b, gy=gy):
+                xt.grad = w.grad = b.grad = None
+                torch.nn.functional.conv2d(xt, w, b).backward(gy)
+
+            results[f"{label} [{fmt}]"] = best(step, repeat)
+
+        def forward(x=x, w=w, b=b):
+            with torch.no_grad():
+                torch.nn.functional.conv2d(x, w, b)
+
+        results[f"fwd [{fmt}]"] = best(forward, repeat)
+    results["version"] = torch.__version__
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--torch-python", default=None, help="interpreter that has torch")
+    parser.add_argument("--only", choices=("npconv", "torch"), default=None)
+    args = parser.parse_args()
+    if args.only == "torch":
+        print(json.dumps(time_torch(args.repeat)))
+        return
+    rows = [("npconv", time_npconv(args.repeat))]
+    if args.only != "npconv":
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            torch_results = None
+            if args.torch_python:
+                env = dict(os.environ, OMP_NUM_THREADS="2")
+                out = subprocess.run(
+                    [args.torch_python, __file__, "--only", "torch", "--repeat", str(args.repeat)],
+                    check=True, capture_output=True, text=True, env=env,
+                ).stdout
+                torch_results = json.loads(out.strip().splitlines()[-1])
+        else:
+            torch_results = time_torch(args.repeat)
+        if torch_results:
+            version = torch_results.pop("version")
+            rows.append((f"torch {version}", torch_results))
+    print(f"conv {N}x{H}x{W}x{C} -> {F} filters {K}x{K}, valid, float32, 2 threads")
+    for name, results in rows:
+        for label, seconds in results.items():
+            print(f"  {name:12s} {label:42s} {seconds * 1e3:7.1f} ms  {N / seconds:8.0f} samples/s")
+
+
+if __name__ == "__main__":
+    main()

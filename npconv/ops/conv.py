@@ -1,0 +1,393 @@
+"""N-d convolution (1D, 2D, 3D): one implementation, forward and backward side by side.
+
+What: ``conv(x, kernel, bias, strides, padding, dilation_rate, groups, data_format)``, the
+cross-correlation Keras's ``Conv1D/2D/3D`` compute, with gradients for ``x``, ``kernel`` and
+``bias``. ``conv_reference`` computes the same thing from plain differentiable array ops, one
+kernel offset at a time; the tests hold the fast path to it.
+
+Shapes (``r = kernel.ndim - 2`` spatial axes, ``K = prod(kernel_size)``):
+
+- ``x``: ``(batch, *spatial, in_channels)`` for ``'channels_last'``,
+  ``(batch, in_channels, *spatial)`` for ``'channels_first'``.
+- ``kernel``: Keras's ``(*kernel_size, in_channels // groups, filters)``; ``bias``: ``(filters,)``.
+- output: ``(batch, *out_spatial, filters)`` (or channels first), where ``out_spatial`` comes from
+  ``padding.conv_output_length``. ``'same'`` pads as TensorFlow does (an odd total puts the extra
+  element at the end); ``'causal'`` (1D only) pads only at the start.
+- ``groups`` splits the input channels and the filters into ``groups`` equal parts; filter block
+  ``g`` sees only channel block ``g``.
+
+Why it is shaped this way (speed; DESIGN.md, bench/conv_vs_torch.py): the arithmetic is BLAS
+GEMMs on buffers BLAS reads in place, and the copies around them stay in cache, because the batch
+is cut into chunks of a few samples (``CHUNK_BYTES`` of patches each). Per chunk, with ``M`` its
+output positions and ``G`` groups of ``Cg`` channels and ``Fg`` filters:
+
+    forward   cols (M, G, K*Cg)  = copy of the as_strided windows of x      (im2col)
+              y    (M, G*Fg)     = cols @ W                     one GEMM per group
+    backward  gW   (K*Cg, Fg)   += cols^T @ gy                  cols recomputed, cheap in cache
+              d_o  (M, C)        = gy @ W_o^T                   one GEMM per kernel offset o
+              gx[window of o]   += d_o                          one strided add per offset
+
+A group is a block of columns, which BLAS takes in place (rows longer than the block), so groups
+cost no copies; a small grouped convolution runs instead as the dense one with a block-diagonal
+kernel (``DENSE_GROUPS_LIMIT``). Padded or channels-first inputs are copied chunk by chunk into a
+zero-bordered channels-last buffer, so the GEMMs see one layout. Never ``np.add.at`` or fancy
+indexing. The backward recomputes patches instead of keeping the forward's (K times the input's
+memory), computes no input gradient when x needs none (the first layer) and no kernel gradient
+for a frozen kernel.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import numbers
+
+from numpy.lib.stride_tricks import as_strided
+
+from ..autograd import Function, Tensor, as_tensor
+from ..backend import floatx, normalize_data_format, xp
+from . import array as A
+from .padding import conv_output_length, normalize_padding, normalize_tuple, spatial_pads
+
+__all__ = ["conv", "conv_reference", "Conv"]
+
+# Bytes of one chunk's patch matrix: small enough for the last-level cache, large enough that
+# each GEMM keeps BLAS busy. Measured on the benchmark shape (see bench/conv_vs_torch.py).
+CHUNK_BYTES = 5 << 20
+# Grouped convolutions whose dense equivalent has at most this many kernel entries run as that
+# dense convolution (see Conv.forward): measured 1.5-3x faster on (128, 28, 28, 32) inputs.
+DENSE_GROUPS_LIMIT = 1 << 17
+
+
+class Conv(Function):
+    """The fast N-d convolution; ``conv()`` checks the arguments and calls this."""
+
+    def __init__(self, strides, dilation, pads, groups, channels_first):
+        self.strides = strides
+        self.dilation = dilation
+        self.pads = pads
+        self.conv_groups = groups
+        self.channels_first = channels_first
+
+    def forward(self, x, kernel, bias=None):
+        # A small grouped convolution runs as the dense one with a block-diagonal kernel:
+        # G times the multiplications, but in one wide GEMM instead of G narrow ones.
+        self.groups, self.blocks = self.conv_groups, 1
+        if self.groups > 1 and kernel.size * self.groups <= DENSE_GROUPS_LIMIT:
+            self.groups, self.blocks = 1, self.groups
+            kernel = _block_diagonal(kernel, self.blocks)
+        self._setup(x, kernel, bias)
+        self.x = x if self.needs_grad[1] else None
+        self.kernel = kernel if self.needs_grad[0] else None
+        g, fg, f = self.groups, self.fg, self.filters
+        w = kernel.reshape(self.kcount * self.cg, g, fg).transpose(1, 0, 2)  # (G, K*Cg, Fg)
+        w = xp.ascontiguousarray(w, dtype=self.dtype)
+        if self.channels_first:
+            y = xp.empty((self.n, f, *self.out), dtype=self.dtype)
+            y_last = xp.empty(self.chunk * self.positions * f, dtype=self.dtype)
+        else:
+            y = xp.empty((self.n, *self.out, f), dtype=self.dtype)
+        bias = None if bias is None else bias.astype(self.dtype, copy=False)
+        padded, cols_buf = self._padded_buffer(), self._cols_buffer()
+        for n0, n1 in self._chunks():
+            cols = self._cols(x, n0, n1, padded, cols_buf)
+            m = cols.shape[1]
+            yc = y_last[: m * f] if self.channels_first else y[n0:n1]
+            yc = yc.reshape(m, f)
+            xp.matmul(cols, w, out=_by_group(yc, g))
+            if bias is not None:
+                yc += bias
+            if self.channels_first:
+                self._to_last(y[n0:n1])[...] = yc.reshape(n1 - n0, *self.out, f)
+        return y
+
+    def backward(self, gy):
+        need_x, need_w = self.needs_grad[:2]
+        need_b = self.has_bias and self.needs_grad[2]
+        g, cg, fg, k, cin = self.groups, self.cg, self.fg, self.kcount, self.cin
+        if need_b:
+            gb = xp.zeros((1, self.filters), self.dtype)
+            ones = xp.ones((1, self.chunk * self.positions), self.dtype)
+        if need_w:
+            gw = xp.zeros((g, k * cg, fg), self.dtype)
+            part = xp.empty_like(gw)
+            padded = self._padded_buffer()
+        if need_x:
+            # (*k, Cg, G*Fg) -> (K, G, Fg, Cg): one GEMM per kernel offset (and group), each
+            # giving that offset's gradient as a contiguous (M, C) block, so that col2im adds
+            # long runs (not C-long pieces of one (M, K*C) product: measured 2x slower).
+            wt = self.kernel.reshape(k, cg, g, fg).transpose(0, 2, 3, 1)
+            wt = xp.ascontiguousarray(wt, dtype=self.dtype)
+            shape = (self.n, cin, *self.spatial) if self.channels_first else (
+                self.n, *self.spatial, cin)
+            gx = (xp.zeros if self.direct else xp.empty)(shape, dtype=self.xdtype)
+            dx_buf = None if self.direct else self._padded_buffer(zeros=False)
+        cols_buf = self._cols_buffer()
+        for n0, n1 in self._chunks():
+            gyc = self._to_last(gy[n0:n1])
+            m = (n1 - n0) * self.positions
+            gyc = xp.ascontiguousarray(gyc, dtype=self.dtype).reshape(m, self.filters)
+            if need_b:
+                gb += ones[:, :m] @ gyc  # a GEMV: 3x faster than sum(axis=0)
+            if need_w:
+                cols = self._cols(self.x, n0, n1, padded, cols_buf)
+                gw += xp.matmul(cols.transpose(0, 2, 1), _by_group(gyc, g), out=part)
+            if need_x:
+                dcols = cols_buf[: k * m * cin].reshape(k, m, cin)
+                xp.matmul(_by_group(gyc, g), wt, out=_by_group(dcols, g))
+                dcols = dcols.reshape(k, n1 - n0, *self.out, cin)
+                if self.direct:
+                    self._col2im(gx[n0:n1], dcols)
+                else:
+                    dx = self._padded_chunk(dx_buf, n1 - n0)
+                    dx.fill(0)
+                    self._col2im(dx, dcols)
+                    self._to_last(gx[n0:n1])[...] = self._interior(dx)
+        self.x = self.kernel = None
+        if need_w:
+            gw = gw.transpose(1, 0, 2).reshape(*self.ksize, cg, g * fg)
+            if self.blocks > 1:
+                gw = _diagonal_blocks(gw, self.blocks)
+            gw = gw.astype(self.kdtype, copy=False)
+        grads = [gx if need_x else None, gw if need_w else None]
+        if self.has_bias:
+            grads.append(gb.reshape(-1).astype(self.bdtype, copy=False) if need_b else None)
+        return tuple(grads)
+
+    # --- shapes, chunks and buffers -------------------------------------------------------
+
+    def _setup(self, x, kernel, bias):
+        r = kernel.ndim - 2
+        self.ksize = kernel.shape[:r]
+        self.n = x.shape[0]
+        self.spatial = x.shape[2:] if self.channels_first else x.shape[1:-1]
+        self.cin = x.shape[1] if self.channels_first else x.shape[-1]
+        self.padded = tuple(n + a + b for n, (a, b) in zip(self.spatial, self.pads))
+        self.out = tuple(
+            (n - (k - 1) * d - 1) // s + 1
+            for n, k, d, s in zip(self.padded, self.ksize, self.dilation, self.strides)
+        )
+        self.cg = kernel.shape[-2]
+        self.filters = kernel.shape[-1]
+        self.fg = self.filters // self.groups
+        self.kcount = math.prod(self.ksize)
+        self.positions = math.prod(self.out)
+        self.dtype = xp.result_type(x.dtype, kernel.dtype)
+        if not xp.issubdtype(self.dtype, xp.inexact):
+            self.dtype = xp.dtype(floatx())
+        self.xdtype = x.dtype if xp.issubdtype(x.dtype, xp.inexact) else self.dtype
+        self.kdtype = kernel.dtype
+        self.has_bias = bias is not None
+        self.bdtype = None if bias is None else bias.dtype
+        # x is windowed in place only when it needs no padding, transposing or casting;
+        # otherwise each chunk is copied into a zero-bordered channels-last buffer first.
+        self.direct = (
+            not self.channels_first
+            and not any(a or b for a, b in self.pads)
+            and x.dtype == self.dtype
+        )
+        per_sample = self.positions * self.kcount * self.cin * self.dtype.itemsize
+        self.chunk = max(1, min(self.n, CHUNK_BYTES // max(per_sample, 1)))
+
+    def _chunks(self):
+        for n0 in range(0, self.n, self.chunk):
+            yield n0, min(n0 + self.chunk, self.n)
+
+    def _cols_buffer(self):
+        return xp.empty(self.chunk * self.positions * self.kcount * self.cin, self.dtype)
+
+    def _padded_buffer(self, zeros=True):
+        """Room for one chunk of padded, channels-last x (``None`` when x is used directly).
+        Only the interior is ever written, so the zero borders stay zero."""
+        if zeros and self.direct:
+            return None
+        size = self.chunk * math.prod(self.padded) * self.cin
+        return xp.zeros(size, self.dtype) if zeros else xp.empty(size, self.dtype)
+
+    def _padded_chunk(self, flat, b):
+        """The first ``b`` samples of a flat buffer, as ``(b, *padded, channels)``."""
+        shape = (b, *self.padded, self.cin)
+        return flat[: math.prod(shape)].reshape(shape)
+
+    def _interior(self, buf):
+        """The part of a padded channels-last buffer that holds x."""
+        return buf[(slice(None),) + tuple(
+            slice(a, a + n) for n, (a, _) in zip(self.spatial, self.pads))]
+
+    def _to_last(self, a):
+        """A chunk of x (or of gx) in channels-last order (a view)."""
+        return xp.moveaxis(a, 1, -1) if self.channels_first else a
+
+    # --- im2col and col2im ----------------------------------------------------------------
+
+    def _cols(self, x, n0, n1, padded, buf):
+        """The patch matrix of samples ``[n0, n1)``, copied into ``buf`` as ``(M, G, K*Cg)``
+        and returned as the ``(G, M, K*Cg)`` view the grouped GEMMs take.
+
+        The windows are an ``as_strided`` view ``(b, *out, G, *k, Cg)`` of the chunk: of x
+        itself, or of its padded channels-last copy.
+        """
+        if self.direct:
+            xc = x[n0:n1]
+        else:
+            xc = self._padded_chunk(padded, n1 - n0)
+            self._interior(xc)[...] = self._to_last(x[n0:n1])
+        sb, *ss, sc = xc.strides
+        shape = (n1 - n0, *self.out, self.groups, *self.ksize, self.cg)
+        strides = (
+            sb,
+            *(s * st for s, st in zip(ss, self.strides)),
+            self.cg * sc,
+            *(s * d for s, d in zip(ss, self.dilation)),
+            sc,
+        )
+        windows = as_strided(xc, shape, strides, writeable=False)
+        cols = buf[: windows.size].reshape(windows.shape)
+        xp.copyto(cols, windows)
+        return _by_group(cols.reshape(-1, self.groups * self.kcount * self.cg), self.groups)
+
+    def _col2im(self, dx, dcols):
+        """Add each kernel offset's ``(b, *out, C)`` gradient into the strided slice of the
+        padded ``(b, *padded, C)`` chunk that its window read."""
+        offsets = itertools.product(*(range(k) for k in self.ksize))
+        for o, offset in enumerate(offsets):
+            index = (slice(None),) + tuple(
+                slice(i * d, i * d + (m - 1) * s + 1, s)
+                for i, d, m, s in zip(offset, self.dilation, self.out, self.strides)
+            )
+            dx[index] += dcols[o]
+
+
+def _block_diagonal(kernel, groups):
+    """Grouped ``(*k, Cg, G*Fg)`` -> the dense ``(*k, G*Cg, G*Fg)`` kernel of the same
+    convolution: block g maps channel block g to filter block g, the rest is zero."""
+    *k, cg, f = kernel.shape
+    blocks = kernel.reshape(*k, 1, cg, groups, f // groups)
+    eye = xp.eye(groups, dtype=kernel.dtype).reshape(groups, 1, groups, 1)
+    return (blocks * eye).reshape(*k, groups * cg, f)
+
+
+def _diagonal_blocks(dense, groups):
+    """The inverse of ``_block_diagonal``: ``(*k, G*Cg, G*Fg)`` -> ``(*k, Cg, G*Fg)``."""
+    *k, c, f = dense.shape
+    blocks = dense.reshape(*k, groups, c // groups, groups, f // groups)
+    diagonal = xp.diagonal(blocks, axis1=len(k), axis2=len(k) + 2)  # (*k, Cg, Fg, G)
+    return xp.moveaxis(diagonal, -1, -2).reshape(*k, c // groups, f)
+
+
+def _by_group(a, groups):
+    """``(..., M, G * n)`` -> the view ``(..., G, M, n)``: group g's columns as one matrix.
+
+    Its rows are strided but its columns contiguous, which BLAS takes as is (a leading
+    dimension larger than the row), so grouped GEMMs read and write in place.
+    """
+    *lead, m, gn = a.shape
+    return xp.moveaxis(a.reshape(*lead, m, groups, gn // groups), -2, -3)
+
+
+# --- argument checking ----------------------------------------------------------------------
+
+
+def _check(x, kernel, bias, strides, padding, dilation_rate, groups, data_format):
+    """Validate and normalize the arguments; return what ``Conv`` needs."""
+    kshape = tuple(kernel.shape)
+    if len(kshape) < 3:
+        raise ValueError(
+            "conv expects a kernel of shape (*kernel_size, in_channels // groups, filters), "
+            f"got shape {kshape}"
+        )
+    r = len(kshape) - 2
+    data_format = normalize_data_format(data_format)
+    first = data_format == "channels_first"
+    layout = "(batch, channels, *spatial)" if first else "(batch, *spatial, channels)"
+    xshape = tuple(x.shape)
+    if len(xshape) != r + 2:
+        raise ValueError(
+            f"conv with a {r}-D kernel of shape {kshape} expects x of rank {r + 2} {layout}, "
+            f"got shape {xshape}"
+        )
+    if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
+        raise ValueError(f"groups must be a positive int, got {groups!r}")
+    groups = int(groups)
+    cin = xshape[1] if first else xshape[-1]
+    filters = kshape[-1]
+    if cin % groups or filters % groups:
+        raise ValueError(
+            f"groups={groups} must divide both in_channels={cin} and filters={filters}"
+        )
+    if kshape[-2] * groups != cin:
+        raise ValueError(
+            f"conv: x of shape {xshape} ({data_format}) has {cin} channels, but the kernel of "
+            f"shape {kshape} with groups={groups} expects {kshape[-2] * groups} "
+            f"(in_channels // groups = {kshape[-2]})"
+        )
+    if bias is not None and tuple(bias.shape) != (filters,):
+        raise ValueError(f"conv: bias must have shape ({filters},), got {tuple(bias.shape)}")
+    strides = normalize_tuple(strides, r, "strides")
+    dilation = normalize_tuple(dilation_rate, r, "dilation_rate")
+    padding = normalize_padding(padding)
+    if padding == "causal" and r != 1:
+        raise ValueError(f"padding='causal' is only for 1-D convolution, got a {r}-D kernel")
+    ksize = kshape[:r]
+    spatial = xshape[2:] if first else xshape[1:-1]
+    out = [conv_output_length(n, k, padding, s, d)
+           for n, k, s, d in zip(spatial, ksize, strides, dilation)]
+    if any(o < 1 for o in out):
+        raise ValueError(
+            f"conv: input spatial shape {spatial} is too small for kernel_size {ksize} with "
+            f"dilation_rate {dilation} and padding='{padding}'"
+        )
+    pads = [tuple(p) for p in spatial_pads(spatial, ksize, padding, strides, dilation)]
+    return strides, dilation, pads, groups, first
+
+
+def conv(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, groups=1,
+         data_format="channels_last") -> Tensor:
+    """N-d convolution (cross-correlation) as Keras's ``ConvND``; see the module docstring."""
+    x, kernel = as_tensor(x), as_tensor(kernel)
+    bias = None if bias is None else as_tensor(bias)
+    strides, dilation, pads, groups, first = _check(
+        x, kernel, bias, strides, padding, dilation_rate, groups, data_format
+    )
+    op = Conv(strides, dilation, pads, groups, first)
+    return op(x, kernel) if bias is None else op(x, kernel, bias)
+
+
+def conv_reference(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, groups=1,
+                   data_format="channels_last") -> Tensor:
+    """The same convolution from plain array ops, one kernel offset at a time.
+
+    For every kernel offset, the input positions it meets are one strided slice of the padded
+    input; multiply that slice by the offset's ``(Cg, Fg)`` matrix per group and add. Gradients
+    come from the array ops' own backward passes. Slow; for tests.
+    """
+    x, kernel = as_tensor(x), as_tensor(kernel)
+    bias = None if bias is None else as_tensor(bias)
+    strides, dilation, pads, groups, first = _check(
+        x, kernel, bias, strides, padding, dilation_rate, groups, data_format
+    )
+    r = kernel.ndim - 2
+    if first:
+        x = A.transpose(x, (0, *range(2, r + 2), 1))
+    x = A.pad(x, [(0, 0), *pads, (0, 0)])
+    ksize, cg, f = kernel.shape[:r], kernel.shape[-2], kernel.shape[-1]
+    fg = f // groups
+    padded = x.shape[1:-1]
+    out = [(n - (k - 1) * d - 1) // s + 1 for n, k, d, s in zip(padded, ksize, dilation, strides)]
+    # kernel (*k, Cg, G*Fg) -> (*k, G, Cg, Fg): one (Cg, Fg) matrix per offset and group
+    w = A.transpose(A.reshape(kernel, (*ksize, cg, groups, fg)), (*range(r), r + 1, r, r + 2))
+    y = None
+    for offset in itertools.product(*(range(k) for k in ksize)):
+        index = (slice(None),) + tuple(
+            slice(i * d, i * d + (m - 1) * s + 1, s)
+            for i, d, m, s in zip(offset, dilation, out, strides)
+        )
+        patch = A.reshape(x[index], (x.shape[0], *out, groups, 1, cg))  # (b, *out, G, 1, Cg)
+        term = A.matmul(patch, w[offset])  # (b, *out, G, 1, Fg)
+        y = term if y is None else y + term
+    y = A.reshape(y, (x.shape[0], *out, f))
+    if bias is not None:
+        y = y + bias
+    if first:
+        y = A.transpose(y, (0, r + 1, *range(1, r + 1)))
+    return y
