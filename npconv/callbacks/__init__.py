@@ -1,5 +1,29 @@
-"""Keras callbacks: hooks into ``fit``/``evaluate``/``predict``."""
+"""Keras callbacks: hooks into ``fit``/``evaluate``/``predict``.
+
+``from npconv.callbacks import EarlyStopping`` works as ``from keras.callbacks import
+EarlyStopping``; names, arguments, defaults and behaviour are Keras 3's.
+"""
 
 from .base import Callback, CallbackList, History
+from .csv_logger import CSVLogger
+from .early_stopping import EarlyStopping
+from .lambda_callback import LambdaCallback
+from .learning_rate_scheduler import LearningRateScheduler
+from .model_checkpoint import ModelCheckpoint
+from .monitor_callback import MonitorCallback
+from .reduce_lr_on_plateau import ReduceLROnPlateau
+from .terminate_on_nan import TerminateOnNaN
 
-__all__ = ["Callback", "CallbackList", "History"]
+__all__ = [
+    "CSVLogger",
+    "Callback",
+    "CallbackList",
+    "EarlyStopping",
+    "History",
+    "LambdaCallback",
+    "LearningRateScheduler",
+    "ModelCheckpoint",
+    "MonitorCallback",
+    "ReduceLROnPlateau",
+    "TerminateOnNaN",
+]
