@@ -1,0 +1,114 @@
+"""Dropout (Srivastava et al. 2014) and DropConnect (Wan et al. 2013) as differentiable ops.
+
+Both are *inverted*: in training, each element survives with probability ``1 - rate`` and the
+survivors are scaled by ``1 / (1 - rate)``, so the expected value is unchanged and inference is
+the identity — no rescaling at test time. The mask is drawn from ``npconv.backend.rng()`` (so
+``set_seed`` makes runs repeat) unless a ``seed`` is given, and is one array of ``x``'s dtype
+holding ``0`` or ``1 / (1 - rate)``; backward multiplies the upstream gradient by the same mask.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from ..autograd import Function, as_tensor
+from ..backend import rng as backend_rng
+from ..backend import xp
+
+__all__ = ["dropout", "drop_connect", "dropout_mask", "Dropout"]
+
+
+def _check_rate(rate, name):
+    if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0.0 <= rate < 1.0:
+        raise ValueError(f"{name} rate must be a number in [0, 1), got {rate!r}")
+    return float(rate)
+
+
+def _generator(seed):
+    if seed is None:
+        return backend_rng()
+    if isinstance(seed, xp.random.Generator):
+        return seed
+    return xp.random.default_rng(seed)
+
+
+def _noise_shape(noise_shape, shape):
+    """Keras's ``noise_shape``: ``None`` entries take ``x``'s size; every entry must be 1 (the
+    mask is shared along that axis) or ``x``'s size."""
+    if noise_shape is None:
+        return tuple(shape)
+    noise_shape = tuple(noise_shape)
+    if len(noise_shape) != len(shape):
+        raise ValueError(
+            f"dropout noise_shape {noise_shape} must have one entry per axis of the input "
+            f"of shape {tuple(shape)}"
+        )
+    out = tuple(n if m is None else int(m) for m, n in zip(noise_shape, shape))
+    for m, n in zip(out, shape):
+        if m not in (1, n):
+            raise ValueError(
+                f"dropout noise_shape {noise_shape} does not broadcast to the input of shape "
+                f"{tuple(shape)}: each entry must be None, 1 or the input's size"
+            )
+    return out
+
+
+def dropout_mask(shape, rate, dtype, seed=None):
+    """An array of ``shape`` holding ``0`` with probability ``rate``, else ``1 / (1 - rate)``."""
+    dtype = xp.dtype(dtype)
+    draw = dtype if dtype in (xp.float32, xp.float64) else xp.dtype(xp.float64)
+    keep = _generator(seed).random(shape, dtype=draw) >= rate
+    return xp.multiply(keep, 1.0 / (1.0 - rate), dtype=dtype)
+
+
+class Dropout(Function):
+    """``x * mask`` for a fixed ``mask`` that broadcasts to ``x`` (size 1 or ``x``'s size on
+    every axis, so the product has ``x``'s shape)."""
+
+    def __init__(self, mask):
+        self.mask = mask
+
+    def forward(self, x):
+        return x * self.mask
+
+    def backward(self, gy):
+        return gy * self.mask
+
+
+def dropout(x, rate, training=True, noise_shape=None, seed=None):
+    """Inverted dropout: in training zero each value with probability ``rate`` and scale the
+    rest by ``1 / (1 - rate)``; the identity when ``training`` is false or ``rate == 0``.
+
+    ``noise_shape`` (Keras's): the shape of the mask, ``None`` entries meaning ``x``'s size; a 1
+    shares one draw along that axis — ``(batch, 1, 1, channels)`` drops whole feature maps
+    (``SpatialDropout2D``). ``seed``: ``None`` draws from ``npconv.backend.rng()``; an int gives
+    the same mask on every call (as a Keras integer seed does); a ``numpy.random.Generator`` is
+    used as is.
+    """
+    rate = _check_rate(rate, "dropout")
+    x = as_tensor(x)
+    shape = _noise_shape(noise_shape, x.shape)
+    if not training or rate == 0.0:
+        return x
+    dtype = x.dtype if xp.issubdtype(x.dtype, xp.floating) else xp.dtype("float32")
+    return Dropout(dropout_mask(shape, rate, dtype, seed))(x)
+
+
+def drop_connect(kernel, rate, training=True, seed=None):
+    """DropConnect (Wan et al. 2013): drop *weights*, not activations.
+
+    In training, each entry of ``kernel`` is zeroed with probability ``rate`` and the others
+    scaled by ``1 / (1 - rate)`` — one fresh mask per call, i.e. per batch, shared by the batch's
+    samples (the paper's per-sample masks cost a weight matrix per sample; per-batch masks are
+    what common implementations use). The gradient reaches only the kept weights.
+
+    At inference the kernel is returned unchanged: the mean-field weight ``E[mask * W] = W``.
+    (The paper instead averages the layer's output over a Gaussian moment-matched
+    approximation of the masked pre-activations; the mean-field choice is the common one and
+    keeps inference a plain dense/conv layer.)
+    """
+    rate = _check_rate(rate, "drop_connect")
+    kernel = as_tensor(kernel)
+    if not training or rate == 0.0:
+        return kernel
+    return Dropout(dropout_mask(kernel.shape, rate, kernel.dtype, seed))(kernel)

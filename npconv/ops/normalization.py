@@ -1,0 +1,181 @@
+"""Batch-normalization arithmetic (Ioffe & Szegedy 2015) as Keras 3 computes it.
+
+Training (``batch_norm_train``): statistics over every axis but ``axis`` (the channels), the
+*biased* batch variance (divide by the count, not count - 1, as ``keras.ops.moments``), then
+
+    y = (x - mean) / sqrt(var + epsilon) * gamma + beta
+
+as one fused op whose backward is the closed form for ``x``, ``gamma`` and ``beta``:
+
+    x_hat = (x - mean) / sqrt(var + epsilon)
+    d_beta = sum(g),  d_gamma = sum(g * x_hat)
+    d_x = gamma / sqrt(var + epsilon) * (g - d_beta / N - x_hat * d_gamma / N)
+
+(sums over the reduced axes, N their size). ``gamma`` / ``beta`` may be ``None`` (the layer's
+``scale=False`` / ``center=False``). The batch mean and variance are returned as plain arrays of
+shape ``(channels,)``: the moving averages are the layer's business — Keras updates them as
+``moving = moving * momentum + batch_stat * (1 - momentum)`` with ``momentum=0.99``, using this
+same biased variance.
+
+Inference (``batch_norm_inference``): the same affine map with the moving statistics, folded
+into one per-channel scale and shift (``y = x * scale + shift``, as ``tf.nn.batch_normalization``
+computes it); gradients flow to ``x``, ``gamma`` and ``beta`` (a frozen layer still backprops).
+"""
+
+from __future__ import annotations
+
+from ..autograd import Function, Tensor, as_tensor
+from ..backend import xp
+
+__all__ = ["batch_norm_train", "batch_norm_inference", "BatchNormTrain", "BatchNormInference"]
+
+
+def _channel_axis(axis, ndim, name):
+    if not -ndim <= int(axis) < ndim:
+        raise ValueError(f"{name}: axis {axis} is out of range for an input of rank {ndim}")
+    return int(axis) % ndim
+
+
+def _check_param(name, what, value, n):
+    if value is not None and tuple(value.shape) != (n,):
+        raise ValueError(f"{name}: {what} must have shape ({n},), got {tuple(value.shape)}")
+
+
+class _ChannelOp(Function):
+    """Shared bookkeeping: which of gamma / beta are inputs, and per-channel broadcasting."""
+
+    def __init__(self, axis, epsilon, has_gamma, has_beta):
+        self.axis, self.epsilon = axis, float(epsilon)
+        self.has_gamma, self.has_beta = has_gamma, has_beta
+
+    def _setup(self, x, params):
+        params = list(params)
+        gamma = params.pop(0) if self.has_gamma else None
+        beta = params.pop(0) if self.has_beta else None
+        self.reduce = tuple(i for i in range(x.ndim) if i != self.axis)
+        self.bshape = tuple(n if i == self.axis else 1 for i, n in enumerate(x.shape))
+        return gamma, beta
+
+    def _param_grads(self, g_gamma, g_beta):
+        out, needs, i = [], self.needs_grad, 1
+        if self.has_gamma:
+            out.append(g_gamma() if needs[i] else None)
+            i += 1
+        if self.has_beta:
+            out.append(g_beta() if needs[i] else None)
+        return out
+
+
+class BatchNormTrain(_ChannelOp):
+    """Normalize by the batch's own statistics; ``self.mean`` / ``self.var`` keep them."""
+
+    def forward(self, x, *params):
+        gamma, beta = self._setup(x, params)
+        red, bshape = self.reduce, self.bshape
+        mean = x.mean(axis=red, keepdims=True)
+        xc = x - mean
+        var = xp.square(xc).mean(axis=red, keepdims=True)  # biased, two-pass
+        inv = var + self.epsilon
+        xp.sqrt(inv, out=inv)
+        xp.reciprocal(inv, out=inv)
+        xc *= inv  # x_hat, in place
+        self.mean, self.var = mean.reshape(-1), var.reshape(-1)
+        if any(self.needs_grad):
+            self.x_hat, self.inv = xc, inv
+            self.gamma = None if gamma is None else gamma.reshape(bshape)
+        y = xc * gamma.reshape(bshape) if gamma is not None else xc.copy()
+        if beta is not None:
+            y += beta.reshape(bshape)
+        return y
+
+    def backward(self, gy):
+        red, x_hat = self.reduce, self.x_hat
+        n = x_hat.size // self.inv.size
+        d_beta = gy.sum(axis=red, keepdims=True)
+        d_gamma = (gy * x_hat).sum(axis=red, keepdims=True)
+        gx = None
+        if self.needs_grad[0]:
+            gx = x_hat * (d_gamma / n)
+            xp.subtract(gy, gx, out=gx)
+            gx -= d_beta / n
+            scale = self.inv if self.gamma is None else self.inv * self.gamma
+            gx *= scale
+        return (
+            gx,
+            *self._param_grads(lambda: d_gamma.reshape(-1), lambda: d_beta.reshape(-1)),
+        )
+
+
+class BatchNormInference(_ChannelOp):
+    """``x * scale + shift`` with ``scale = gamma / sqrt(var + eps)``, ``shift = beta - mean *
+    scale`` (moving statistics are constants held by the op)."""
+
+    def __init__(self, axis, epsilon, has_gamma, has_beta, mean, var):
+        super().__init__(axis, epsilon, has_gamma, has_beta)
+        self.moving_mean, self.moving_var = mean, var
+
+    def forward(self, x, *params):
+        gamma, beta = self._setup(x, params)
+        bshape, dtype = self.bshape, x.dtype
+        inv = xp.asarray(self.moving_var, dtype=dtype) + self.epsilon
+        xp.sqrt(inv, out=inv)
+        xp.reciprocal(inv, out=inv)
+        mean = xp.asarray(self.moving_mean, dtype=dtype)
+        scale = inv if gamma is None else inv * gamma
+        shift = -mean * scale
+        if beta is not None:
+            shift += beta
+        y = x * scale.reshape(bshape)
+        y += shift.reshape(bshape)
+        if any(self.needs_grad):
+            self.x, self.inv, self.mean_b, self.scale = x, inv, mean, scale
+        return y
+
+    def backward(self, gy):
+        red, bshape = self.reduce, self.bshape
+        gx = gy * self.scale.reshape(bshape) if self.needs_grad[0] else None
+
+        def g_gamma():
+            x_hat = self.x - self.mean_b.reshape(bshape)
+            x_hat *= self.inv.reshape(bshape)
+            x_hat *= gy
+            return x_hat.sum(axis=red)
+
+        return (gx, *self._param_grads(g_gamma, lambda: gy.sum(axis=red)))
+
+
+def _params(gamma, beta):
+    return [as_tensor(p) for p in (gamma, beta) if p is not None]
+
+
+def batch_norm_train(x, gamma, beta, axis=-1, epsilon=1e-3):
+    """Batch normalization in training mode: returns ``(y, batch_mean, batch_var)``, ``y`` a
+    Tensor, the statistics plain arrays of shape ``(channels,)`` (biased variance)."""
+    x = as_tensor(x)
+    name = "batch_norm_train"
+    axis = _channel_axis(axis, x.ndim, name)
+    n = x.shape[axis]
+    _check_param(name, "gamma", gamma, n)
+    _check_param(name, "beta", beta, n)
+    if x.size // max(n, 1) < 1:
+        raise ValueError(f"{name}: cannot take batch statistics of an empty input {x.shape}")
+    fn = BatchNormTrain(axis, epsilon, gamma is not None, beta is not None)
+    y = fn(x, *_params(gamma, beta))
+    return y, fn.mean, fn.var
+
+
+def batch_norm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon=1e-3, axis=-1):
+    """Batch normalization with fixed (moving) statistics; returns a Tensor."""
+    x = as_tensor(x)
+    name = "batch_norm_inference"
+    axis = _channel_axis(axis, x.ndim, name)
+    n = x.shape[axis]
+    mean = moving_mean.data if isinstance(moving_mean, Tensor) else xp.asarray(moving_mean)
+    var = moving_variance.data if isinstance(moving_variance, Tensor) else xp.asarray(
+        moving_variance
+    )
+    for what, value in (("gamma", gamma), ("beta", beta), ("moving_mean", mean),
+                        ("moving_variance", var)):
+        _check_param(name, what, value, n)
+    fn = BatchNormInference(axis, epsilon, gamma is not None, beta is not None, mean, var)
+    return fn(x, *_params(gamma, beta))
