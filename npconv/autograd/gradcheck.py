@@ -21,7 +21,7 @@ def _weighted_sum(out, weights):
 
 def numerical_gradients(fn, arrays, weights, eps=1e-6, wrt=None):
     """Central-difference gradient of ``sum(fn(*arrays) * weights)`` w.r.t. each input."""
-    arrays = [np.array(a, dtype=np.float64) for a in arrays]
+    arrays = [np.array(a, dtype=np.float64, order="C") for a in arrays]
     wrt = range(len(arrays)) if wrt is None else wrt
     grads = [None] * len(arrays)
     with no_grad():
@@ -48,7 +48,7 @@ def gradcheck(fn, *arrays, eps=1e-6, atol=1e-6, rtol=1e-4, wrt=None, seed=0):
     to some input positions (others are treated as constants). Raises ``AssertionError``
     naming the input and the worst element when they disagree.
     """
-    arrays = [np.array(a, dtype=np.float64) for a in arrays]
+    arrays = [np.array(a, dtype=np.float64, order="C") for a in arrays]
     wrt = list(range(len(arrays))) if wrt is None else list(wrt)
     leaves = [Tensor(a.copy(), requires_grad=(i in wrt)) for i, a in enumerate(arrays)]
     out = fn(*leaves)

@@ -65,7 +65,12 @@ def backward(y: Tensor, grad=None, retain_graph: bool = False) -> None:
                     f"{type(f).__name__}.backward returned a gradient of shape {gx.shape} "
                     f"for an input of shape {x.shape}"
                 )
-            x.grad = gx if x.grad is None else x.grad + gx
+            if x.grad is None:
+                # a backward may return its upstream gradient itself (Add does): copy it once
+                # when it lands on a leaf, so no two leaves share one array
+                x.grad = gx.copy() if x.creator is None and any(gx is g for g in gys) else gx
+            else:
+                x.grad = x.grad + gx
             if x.creator is not None:
                 push(x.creator)
         if not retain_graph:

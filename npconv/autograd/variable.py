@@ -17,7 +17,7 @@ class Variable(Tensor):
     ``constraint`` (a callable on arrays, e.g. ``max_norm``) is applied after each update.
     """
 
-    __slots__ = ("constraint", "regularizer", "path")
+    __slots__ = ("constraint", "regularizer", "path", "layer_trainable")
 
     def __init__(self, value, name=None, trainable=True, dtype=None, constraint=None):
         array = xp.array(value, dtype=dtype, copy=True)
@@ -25,6 +25,7 @@ class Variable(Tensor):
         self.constraint = constraint
         self.regularizer = None
         self.path = name
+        self.layer_trainable = trainable  # what the layer asked for, kept across freezing
 
     @property
     def trainable(self) -> bool:

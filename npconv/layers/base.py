@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from .. import backend
-from ..autograd import Tensor, Variable
+from ..autograd import Tensor, Variable, as_tensor
 from .symbolic import KerasTensor, Node
 
 _NAME_COUNTS: dict[str, int] = {}
@@ -120,7 +120,7 @@ class Layer:
         )
         var.regularizer = regularizers.get(regularizer)
         var.path = name
-        var._layer_trainable = trainable  # noqa: SLF001 - remembered for trainable toggles
+        var.layer_trainable = trainable
         self._weights.append(var)
         return var
 
@@ -132,7 +132,7 @@ class Layer:
     def trainable(self, value: bool) -> None:
         self._trainable = bool(value)
         for v in getattr(self, "_weights", []):
-            v.requires_grad = self._trainable and getattr(v, "_layer_trainable", True)
+            v.requires_grad = self._trainable and v.layer_trainable
         for layer in getattr(self, "_sublayers", lambda: [])():
             layer.trainable = value
 
@@ -246,6 +246,10 @@ class Layer:
     def __call__(self, inputs, training=None, **kwargs):
         if _is_symbolic(inputs):
             return self._call_symbolic(inputs, **kwargs)
+        if isinstance(inputs, (list, tuple)):
+            inputs = [as_tensor(x) for x in inputs]
+        else:
+            inputs = as_tensor(inputs)
         shapes = _shapes(inputs)
         self._maybe_build(_batchless(shapes))
         self.check_input_shape(_batchless(shapes)) if not isinstance(shapes, list) else None

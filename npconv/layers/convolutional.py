@@ -237,6 +237,8 @@ class _ZeroPadding(Layer):
             pads = ((padding, padding),) * r
         else:
             padding = tuple(padding)
+            if r == 1 and len(padding) == 2 and all(isinstance(p, int) for p in padding):
+                padding = (padding,)  # Keras's ZeroPadding1D((left, right))
             if len(padding) != r:
                 raise ValueError(f"{type(self).__name__} padding needs {r} entries, got {padding}")
             pads = tuple(

@@ -23,7 +23,7 @@ class Model(Trainer, Layer):
 
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
         self._tracked_layers = []
-        super().__init__(name=name, trainable=trainable, **kwargs)
+        Layer.__init__(self, name=name, trainable=trainable, **kwargs)
         Trainer.__init__(self)
         self._functional = inputs is not None or outputs is not None
         if self._functional:

@@ -8,13 +8,15 @@ total padding is odd, the extra row/column goes at the end (PyTorch would put it
 from __future__ import annotations
 
 import math
+import numbers
 
 PADDINGS = ("valid", "same", "causal")
 
 
 def normalize_tuple(value, n: int, name: str) -> tuple[int, ...]:
     """An int or an n-sequence of ints -> an n-tuple of positive ints."""
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = int(value)
         values = (value,) * n
     else:
         message = f"{name} must be an int or a tuple of {n} ints, got {value!r}"
