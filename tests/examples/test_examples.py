@@ -1,0 +1,76 @@
+"""The tutorials' programs in examples/ run as written, for one short epoch.
+
+Each program is executed from its source with only the epoch count (and, for 002, its
+hard-coded 60000/10000 sample counts) replaced. MNIST comes from the bundled real digits
+sample saved as a Keras ``mnist.npz``; CIFAR-10 from a small archive in the real format.
+"""
+
+import io
+import pathlib
+import pickle
+import tarfile
+
+import numpy as np
+import pytest
+
+from npconv.datasets import digits
+
+EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("NPCONV_DATA", str(tmp_path))
+    monkeypatch.setenv("NPCONV_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("NPCONV_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)
+    (x_train, y_train), (x_test, y_test) = digits.load_data()
+    n_train, n_test = 1200, 300
+    np.savez(tmp_path / "mnist.npz", x_train=x_train[:n_train], y_train=y_train[:n_train],
+             x_test=x_test[:n_test], y_test=y_test[:n_test])
+    rng = np.random.default_rng(0)
+    with tarfile.open(tmp_path / "cifar-10-python.tar.gz", "w:gz") as tar:
+        for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+            batch = {b"data": rng.integers(0, 256, (40, 3072), dtype=np.uint8),
+                     b"labels": [int(v) for v in rng.integers(0, 10, 40)]}
+            blob = pickle.dumps(batch, protocol=2)
+            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+            info.size = len(blob)
+            tar.addfile(info, io.BytesIO(blob))
+    return {"n_train": n_train, "n_test": n_test}
+
+
+def run_example(name, replacements, capsys):
+    source = (EXAMPLES / name).read_text()
+    for old, new in replacements.items():
+        assert old in source, f"{name} no longer contains {old!r}"
+        source = source.replace(old, new)
+    namespace = {"__name__": "__main__"}
+    exec(compile(source, str(EXAMPLES / name), "exec"), namespace)  # noqa: S102
+    return namespace, capsys.readouterr().out
+
+
+def test_mnist_simple_tutorial_002(data_dir, capsys):
+    ns, out = run_example("mnist_simple.py", {
+        "reshape(60000": f"reshape({data_dir['n_train']}",
+        "reshape(10000": f"reshape({data_dir['n_test']}",
+        "epochs=5": "epochs=1",
+    }, capsys)
+    assert "Epoch 1/1" in out and "val_accuracy" in out
+    history = ns["history"].history
+    assert history["val_accuracy"][-1] > 0.7  # real digits: one epoch already learns
+    assert ns["prediction"].shape == (3, 10)
+
+
+def test_mnist_cnn_tutorial_004(data_dir, capsys):
+    ns, out = run_example("mnist_cnn.py", {"epochs = 12": "epochs = 1"}, capsys)
+    assert "x_train shape: (1200, 28, 28, 1)" in out
+    assert "Test accuracy:" in out
+    assert ns["score"][1] > 0.6
+
+
+def test_cifar10_cnn_tutorial_001_003(data_dir, capsys):
+    ns, out = run_example("cifar10_cnn.py", {"epochs=25": "epochs=1"}, capsys)
+    assert ns["X"].shape == (200, 32, 32, 3) and ns["y"].shape == (200, 10)
+    assert "Accuracy: " in out
+    assert ns["model"].count_params() == 32 * 27 + 32 + 32 * 32 * 9 + 32 + 7200 * 512 + 512 + 5130
