@@ -5,7 +5,7 @@ Dense10, trained with Adadelta for 12 epochs (Keras 2's Adadelta learning rate o
 npconv keeps as its default). Gets to about 99% test accuracy on MNIST.
 """
 
-from __future__ import print_function
+from __future__ import print_function  # noqa: UP010 - as the Keras 2 original
 
 import npconv
 from npconv import backend as K
