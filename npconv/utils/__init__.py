@@ -58,3 +58,6 @@ def normalize(x, axis=-1, order=2):
     norm = np.linalg.norm(x, ord=order, axis=axis, keepdims=True)
     norm = np.where(norm == 0, 1, norm)
     return x / norm
+
+
+from . import np_utils  # noqa: E402  - Keras 2's `npconv.utils.np_utils.to_categorical`

@@ -13,6 +13,7 @@ import tarfile
 import numpy as np
 import pytest
 
+import npconv
 from npconv.datasets import digits
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
@@ -24,6 +25,7 @@ def data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("NPCONV_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("NPCONV_OFFLINE", "1")
     monkeypatch.chdir(tmp_path)
+    npconv.utils.set_random_seed(0)  # the programs do not seed; the thresholds below assume it
     (x_train, y_train), (x_test, y_test) = digits.load_data()
     n_train, n_test = 1200, 300
     np.savez(tmp_path / "mnist.npz", x_train=x_train[:n_train], y_train=y_train[:n_train],
@@ -63,10 +65,11 @@ def test_mnist_simple_tutorial_002(data_dir, capsys):
 
 
 def test_mnist_cnn_tutorial_004(data_dir, capsys):
-    ns, out = run_example("mnist_cnn.py", {"epochs = 12": "epochs = 1"}, capsys)
+    # Adadelta needs ~30 steps to leave chance on 1,200 digits (10 steps: 0.37-0.63 by seed)
+    ns, out = run_example("mnist_cnn.py", {"epochs = 12": "epochs = 3"}, capsys)
     assert "x_train shape: (1200, 28, 28, 1)" in out
     assert "Test accuracy:" in out
-    assert ns["score"][1] > 0.6
+    assert ns["score"][1] > 0.7
 
 
 def test_cifar10_cnn_tutorial_001_003(data_dir, capsys):
