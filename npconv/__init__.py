@@ -19,6 +19,7 @@ _SUBMODULES = {
     "autograd",
     "callbacks",
     "constraints",
+    "datasets",
     "initializers",
     "layers",
     "losses",
