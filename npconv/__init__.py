@@ -30,6 +30,7 @@ _SUBMODULES = {
     "regularizers",
     "training",
     "utils",
+    "visualize",
 }
 _LAZY = {
     "Sequential": ("models", "Sequential"),

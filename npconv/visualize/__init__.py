@@ -1,0 +1,23 @@
+"""Plots people look at while learning CNNs: learning curves, prediction grids, filters,
+feature maps and the confusion matrix.
+
+matplotlib is an optional extra (``pip install "npconv[plot]"``), imported only when a plot is
+drawn; ``confusion_matrix`` needs NumPy only. Every plot function returns a
+``matplotlib.figure.Figure`` (made without ``pyplot``, so no GUI is needed and no global state
+changes) and, given ``path=``, also writes it there atomically, creating the folder.
+"""
+
+from .confusion import confusion_matrix, plot_confusion_matrix
+from .feature_maps import show_feature_maps
+from .filters import show_filters
+from .history import plot_history
+from .predictions import show_predictions
+
+__all__ = [
+    "confusion_matrix",
+    "plot_confusion_matrix",
+    "plot_history",
+    "show_feature_maps",
+    "show_filters",
+    "show_predictions",
+]
