@@ -20,6 +20,7 @@ _SUBMODULES = {
     "callbacks",
     "constraints",
     "datasets",
+    "image",
     "initializers",
     "layers",
     "losses",
