@@ -37,6 +37,7 @@ def time_npconv(repeat):
 
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
     from npconv.autograd import Tensor, no_grad
+    from npconv.backend import threads as backend_threads
     from npconv.ops import pooling
 
     rng = np.random.default_rng(0)
@@ -44,9 +45,9 @@ def time_npconv(repeat):
     gy = rng.standard_normal((N, H // K, W // K, C), dtype=np.float32)
     xt = Tensor(x, requires_grad=True)
     results = {}
-    threads = pooling.THREADS
+    threads = backend_threads.num_threads()
     for label, n_threads in (("", threads), (", 1 thread", 1)):
-        pooling.THREADS = n_threads
+        backend_threads.set_num_threads(n_threads)
 
         def step():
             xt.grad = None
@@ -58,7 +59,7 @@ def time_npconv(repeat):
 
         results[f"fwd+bwd{label}"] = best(step, repeat)
         results[f"fwd{label}"] = best(forward, repeat)
-    pooling.THREADS = threads
+    backend_threads.set_num_threads(threads)
     return results
 
 

@@ -8,6 +8,8 @@ Everything above this package asks here instead of importing NumPy directly for 
 - ``epsilon()``: the fuzz factor Keras uses in losses and optimizers (1e-7).
 - ``image_data_format()`` / ``set_image_data_format()``: ``'channels_last'`` (NHWC) by default.
 - ``rng()`` / ``set_seed()``: the one random generator every random draw comes from.
+- ``num_threads()`` / ``set_num_threads()``: how many threads npconv's ops run on
+  (``backend.threads``).
 
 The module is importable as Keras's ``K`` (``from npconv import backend as K``).
 """
@@ -15,6 +17,8 @@ The module is importable as Keras's ``K`` (``from npconv import backend as K``).
 from __future__ import annotations
 
 import numpy as xp
+
+from .threads import num_threads, set_num_threads
 
 __all__ = [
     "xp",
@@ -28,6 +32,8 @@ __all__ = [
     "rng",
     "set_seed",
     "cast_to_floatx",
+    "num_threads",
+    "set_num_threads",
 ]
 
 _FLOATX = "float32"

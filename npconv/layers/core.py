@@ -85,6 +85,10 @@ class Dense(Layer):
         return self.kernel
 
     def call(self, inputs, training=False):
+        # a plain ReLU runs fused into the product (same numbers, one pass fewer)
+        if self.activation is activations_module.relu:
+            return ops_linear.dense(
+                inputs, self.kernel_for_call(training), self.bias, activation="relu")
         y = ops_linear.dense(inputs, self.kernel_for_call(training), self.bias)
         return self.activation(y)
 

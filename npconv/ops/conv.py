@@ -46,6 +46,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..autograd import Function, Tensor, as_tensor
 from ..backend import floatx, normalize_data_format, xp
+from ..backend.threads import parallel, scratch
 from . import array as A
 from .padding import conv_output_length, normalize_padding, normalize_tuple, spatial_pads
 
@@ -60,14 +61,20 @@ DENSE_GROUPS_LIMIT = 1 << 17
 
 
 class Conv(Function):
-    """The fast N-d convolution; ``conv()`` checks the arguments and calls this."""
+    """The fast N-d convolution; ``conv()`` checks the arguments and calls this.
 
-    def __init__(self, strides, dilation, pads, groups, channels_first):
+    ``activation='relu'`` fuses the ReLU that a layer's ``activation='relu'`` would apply next:
+    the forward applies it to each chunk while the chunk is in cache, the backward masks each
+    chunk of the upstream gradient by ``y > 0`` (exactly what the separate ReLU's backward does).
+    """
+
+    def __init__(self, strides, dilation, pads, groups, channels_first, activation=None):
         self.strides = strides
         self.dilation = dilation
         self.pads = pads
         self.conv_groups = groups
         self.channels_first = channels_first
+        self.activation = activation
 
     def forward(self, x, kernel, bias=None):
         # A small grouped convolution runs as the dense one with a block-diagonal kernel:
@@ -84,34 +91,39 @@ class Conv(Function):
         w = xp.ascontiguousarray(w, dtype=self.dtype)
         if self.channels_first:
             y = xp.empty((self.n, f, *self.out), dtype=self.dtype)
-            y_last = xp.empty(self.chunk * self.positions * f, dtype=self.dtype)
         else:
             y = xp.empty((self.n, *self.out, f), dtype=self.dtype)
         bias = None if bias is None else bias.astype(self.dtype, copy=False)
-        padded, cols_buf = self._padded_buffer(), self._cols_buffer()
-        for n0, n1 in self._chunks():
-            cols = self._cols(x, n0, n1, padded, cols_buf)
-            m = cols.shape[1]
-            yc = y_last[: m * f] if self.channels_first else y[n0:n1]
-            yc = yc.reshape(m, f)
-            xp.matmul(cols, w, out=_by_group(yc, g))
-            if bias is not None:
-                yc += bias
-            if self.channels_first:
-                self._to_last(y[n0:n1])[...] = yc.reshape(n1 - n0, *self.out, f)
+        relu = self.activation == "relu"
+
+        def piece(lo, hi):
+            padded, cols_buf = self._padded_buffer(), self._cols_buffer()
+            for n0, n1 in self._chunks(lo, hi):
+                cols = self._cols(x, n0, n1, padded, cols_buf)
+                m = cols.shape[1]
+                if self.channels_first:
+                    yc = scratch("conv.y", m * f, self.dtype).reshape(m, f)
+                else:
+                    yc = y[n0:n1].reshape(m, f)
+                xp.matmul(cols, w, out=_by_group(yc, g))
+                if bias is not None:
+                    yc += bias
+                if relu:
+                    xp.maximum(yc, 0, out=yc)
+                if self.channels_first:
+                    self._to_last(y[n0:n1])[...] = yc.reshape(n1 - n0, *self.out, f)
+
+        parallel(piece, self.n)
+        if relu and any(self.needs_grad):
+            self.y = y
         return y
 
     def backward(self, gy):
         need_x, need_w = self.needs_grad[:2]
         need_b = self.has_bias and self.needs_grad[2]
         g, cg, fg, k, cin = self.groups, self.cg, self.fg, self.kcount, self.cin
-        if need_b:
-            gb = xp.zeros((1, self.filters), self.dtype)
-            ones = xp.ones((1, self.chunk * self.positions), self.dtype)
-        if need_w:
-            gw = xp.zeros((g, k * cg, fg), self.dtype)
-            part = xp.empty_like(gw)
-            padded = self._padded_buffer()
+        relu = self.activation == "relu"
+        wt = None
         if need_x:
             # (*k, Cg, G*Fg) -> (K, G, Fg, Cg): one GEMM per kernel offset (and group), each
             # giving that offset's gradient as a contiguous (M, C) block, so that col2im adds
@@ -121,29 +133,56 @@ class Conv(Function):
             shape = (self.n, cin, *self.spatial) if self.channels_first else (
                 self.n, *self.spatial, cin)
             gx = (xp.zeros if self.direct else xp.empty)(shape, dtype=self.xdtype)
-            dx_buf = None if self.direct else self._padded_buffer(zeros=False)
-        cols_buf = self._cols_buffer()
-        for n0, n1 in self._chunks():
-            gyc = self._to_last(gy[n0:n1])
-            m = (n1 - n0) * self.positions
-            gyc = xp.ascontiguousarray(gyc, dtype=self.dtype).reshape(m, self.filters)
+        x, y = self.x, (self.y if relu else None)
+
+        def piece(lo, hi):
+            gb = xp.zeros((1, self.filters), self.dtype) if need_b else None
+            gw = xp.zeros((g, k * cg, fg), self.dtype) if need_w else None
             if need_b:
-                gb += ones[:, :m] @ gyc  # a GEMV: 3x faster than sum(axis=0)
+                ones = xp.ones((1, self.chunk * self.positions), self.dtype)
             if need_w:
-                cols = self._cols(self.x, n0, n1, padded, cols_buf)
-                gw += xp.matmul(cols.transpose(0, 2, 1), _by_group(gyc, g), out=part)
-            if need_x:
-                dcols = cols_buf[: k * m * cin].reshape(k, m, cin)
-                xp.matmul(_by_group(gyc, g), wt, out=_by_group(dcols, g))
-                dcols = dcols.reshape(k, n1 - n0, *self.out, cin)
-                if self.direct:
-                    self._col2im(gx[n0:n1], dcols)
+                part = scratch("conv.part", gw.size, self.dtype).reshape(gw.shape)
+                padded = self._padded_buffer()
+            if need_x and not self.direct:
+                dx_buf = self._padded_buffer(zeros=False, key="conv.dx")
+            cols_buf = self._cols_buffer()
+            for n0, n1 in self._chunks(lo, hi):
+                m = (n1 - n0) * self.positions
+                gyc = self._to_last(gy[n0:n1])
+                if relu:
+                    # the fused ReLU's backward: gy * (y > 0), chunk by chunk
+                    buf = scratch("conv.gy", m * self.filters, self.dtype)
+                    buf = buf.reshape(gyc.shape)
+                    mask = scratch("conv.mask", m * self.filters, bool).reshape(gyc.shape)
+                    xp.greater(self._to_last(y[n0:n1]), 0, out=mask)
+                    xp.multiply(gyc, mask, out=buf)
+                    gyc = buf.reshape(m, self.filters)
                 else:
-                    dx = self._padded_chunk(dx_buf, n1 - n0)
-                    dx.fill(0)
-                    self._col2im(dx, dcols)
-                    self._to_last(gx[n0:n1])[...] = self._interior(dx)
-        self.x = self.kernel = None
+                    gyc = xp.ascontiguousarray(gyc, dtype=self.dtype).reshape(m, self.filters)
+                if need_b:
+                    gb += ones[:, :m] @ gyc  # a GEMV: 3x faster than sum(axis=0)
+                if need_w:
+                    cols = self._cols(x, n0, n1, padded, cols_buf)
+                    gw += xp.matmul(cols.transpose(0, 2, 1), _by_group(gyc, g), out=part)
+                if need_x:
+                    dcols = cols_buf[: k * m * cin].reshape(k, m, cin)
+                    xp.matmul(_by_group(gyc, g), wt, out=_by_group(dcols, g))
+                    dcols = dcols.reshape(k, n1 - n0, *self.out, cin)
+                    if self.direct:
+                        self._col2im(gx[n0:n1], dcols)
+                    else:
+                        dx = self._padded_chunk(dx_buf, n1 - n0)
+                        dx.fill(0)
+                        self._col2im(dx, dcols)
+                        self._to_last(gx[n0:n1])[...] = self._interior(dx)
+            return gw, gb
+
+        parts = parallel(piece, self.n)
+        self.x = self.kernel = self.y = None
+        gw = gb = None
+        for pw, pb in parts:  # summed in piece order: the same result on any thread count
+            gw = pw if gw is None else gw + pw
+            gb = pb if gb is None else gb + pb
         if need_w:
             gw = gw.transpose(1, 0, 2).reshape(*self.ksize, cg, g * fg)
             if self.blocks > 1:
@@ -189,20 +228,24 @@ class Conv(Function):
         per_sample = self.positions * self.kcount * self.cin * self.dtype.itemsize
         self.chunk = max(1, min(self.n, CHUNK_BYTES // max(per_sample, 1)))
 
-    def _chunks(self):
-        for n0 in range(0, self.n, self.chunk):
-            yield n0, min(n0 + self.chunk, self.n)
+    def _chunks(self, lo, hi):
+        for n0 in range(lo, hi, self.chunk):
+            yield n0, min(n0 + self.chunk, hi)
 
     def _cols_buffer(self):
-        return xp.empty(self.chunk * self.positions * self.kcount * self.cin, self.dtype)
+        return scratch("conv.cols", self.chunk * self.positions * self.kcount * self.cin,
+                       self.dtype)
 
-    def _padded_buffer(self, zeros=True):
+    def _padded_buffer(self, zeros=True, key="conv.padded"):
         """Room for one chunk of padded, channels-last x (``None`` when x is used directly).
         Only the interior is ever written, so the zero borders stay zero."""
         if zeros and self.direct:
             return None
         size = self.chunk * math.prod(self.padded) * self.cin
-        return xp.zeros(size, self.dtype) if zeros else xp.empty(size, self.dtype)
+        buf = scratch(key, size, self.dtype)
+        if zeros:
+            buf.fill(0)
+        return buf
 
     def _padded_chunk(self, flat, b):
         """The first ``b`` samples of a flat buffer, as ``(b, *padded, channels)``."""
@@ -342,14 +385,18 @@ def _check(x, kernel, bias, strides, padding, dilation_rate, groups, data_format
 
 
 def conv(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, groups=1,
-         data_format="channels_last") -> Tensor:
-    """N-d convolution (cross-correlation) as Keras's ``ConvND``; see the module docstring."""
+         data_format="channels_last", activation=None) -> Tensor:
+    """N-d convolution (cross-correlation) as Keras's ``ConvND``; see the module docstring.
+
+    ``activation='relu'`` returns ``relu(conv(...))`` computed in one fused op."""
+    if activation not in (None, "relu"):
+        raise ValueError(f"conv: activation must be None or 'relu', got {activation!r}")
     x, kernel = as_tensor(x), as_tensor(kernel)
     bias = None if bias is None else as_tensor(bias)
     strides, dilation, pads, groups, first = _check(
         x, kernel, bias, strides, padding, dilation_rate, groups, data_format
     )
-    op = Conv(strides, dilation, pads, groups, first)
+    op = Conv(strides, dilation, pads, groups, first, activation)
     return op(x, kernel) if bias is None else op(x, kernel, bias)
 
 

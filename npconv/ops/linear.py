@@ -14,12 +14,28 @@ from __future__ import annotations
 
 from ..autograd import Function
 from ..backend import xp
+from ..backend.threads import parallel
 
 __all__ = ["dense", "dense_reference", "Dense"]
 
 
+# Products smaller than this many multiply-adds stay on the calling thread.
+PARALLEL_MIN_MACS = 1 << 18
+
+
 class Dense(Function):
-    """``x @ kernel (+ bias)``; inputs ``(x, kernel)`` or ``(x, kernel, bias)``."""
+    """``x @ kernel (+ bias)``; inputs ``(x, kernel)`` or ``(x, kernel, bias)``.
+
+    ``activation='relu'`` fuses the ReLU that follows in a ``Dense(..., activation='relu')``
+    layer: applied in place to the product, and in the backward the upstream gradient is masked
+    by ``y > 0`` (what the separate ReLU's backward does). The GEMMs run on npconv's threads
+    (``backend.threads``): rows of x for the forward and the input gradient, columns of the
+    kernel for the kernel gradient, so no partial sums are added and the result does not depend
+    on the number of threads.
+    """
+
+    def __init__(self, activation=None):
+        self.activation = activation
 
     def forward(self, x, kernel, bias=None):
         if x.ndim < 1 or kernel.ndim != 2 or x.shape[-1] != kernel.shape[0]:
@@ -35,33 +51,73 @@ class Dense(Function):
             x = x.astype(kernel.dtype)
         lead = x.shape[:-1]
         x2 = x.reshape(-1, x.shape[-1])
-        y = x2 @ kernel
-        if bias is not None:
-            y += bias
+        rows, k_in, k_out = x2.shape[0], kernel.shape[0], kernel.shape[1]
+        y = xp.empty((rows, k_out), dtype=xp.result_type(x2.dtype, kernel.dtype))
+        relu = self.activation == "relu"
+
+        def piece(lo, hi):
+            yp = y[lo:hi]
+            xp.matmul(x2[lo:hi], kernel, out=yp)
+            if bias is not None:
+                yp += bias
+            if relu:
+                xp.maximum(yp, 0, out=yp)
+
+        parallel(piece, rows, min_size=_min_rows(k_in * k_out))
         needs = self.needs_grad
         if needs and needs[0]:
             self.kernel = kernel
         if needs and needs[1]:
             self.x2 = x2
+        if relu and any(needs):
+            self.y = y
         self.lead = lead
-        return y.reshape(*lead, kernel.shape[1])
+        return y.reshape(*lead, k_out)
 
     def backward(self, gy):
         needs = self.needs_grad
         g2 = gy.reshape(-1, gy.shape[-1])
-        gx = (g2 @ self.kernel.T).reshape(*self.lead, -1) if needs[0] else None
-        gk = self.x2.T @ g2 if needs[1] else None
+        if self.activation == "relu":
+            g2 = g2 * (self.y > 0)
+            self.y = None
+        rows, k_out = g2.shape
+        gx = gk = None
+        if needs[0]:
+            kernel = self.kernel
+            gx = xp.empty((rows, kernel.shape[0]), xp.result_type(g2.dtype, kernel.dtype))
+
+            def piece_x(lo, hi):
+                xp.matmul(g2[lo:hi], kernel.T, out=gx[lo:hi])
+
+            parallel(piece_x, rows, min_size=_min_rows(kernel.size))
+            gx = gx.reshape(*self.lead, -1)
+        if needs[1]:
+            x2 = self.x2
+            gk = xp.empty((x2.shape[1], k_out), xp.result_type(x2.dtype, g2.dtype))
+
+            def piece_k(lo, hi):
+                xp.matmul(x2.T, g2[:, lo:hi], out=gk[:, lo:hi])
+
+            parallel(piece_k, k_out, min_size=max(1, _min_rows(x2.size)), grain=8)
         if len(needs) == 3:
             gb = g2.sum(axis=0) if needs[2] else None
             return gx, gk, gb
         return gx, gk
 
 
-def dense(x, kernel, bias=None):
-    """``x @ kernel + bias`` for ``x`` of shape ``(..., in)`` and a Keras kernel ``(in, out)``."""
+def _min_rows(per_row):
+    """Rows per thread below which a product stays on one thread."""
+    return max(1, PARALLEL_MIN_MACS // max(per_row, 1))
+
+
+def dense(x, kernel, bias=None, activation=None):
+    """``x @ kernel + bias`` for ``x`` of shape ``(..., in)`` and a Keras kernel ``(in, out)``;
+    ``activation='relu'`` returns ``relu(x @ kernel + bias)`` computed in one fused op."""
+    if activation not in (None, "relu"):
+        raise ValueError(f"dense: activation must be None or 'relu', got {activation!r}")
     if bias is None:
-        return Dense()(x, kernel)
-    return Dense()(x, kernel, bias)
+        return Dense(activation)(x, kernel)
+    return Dense(activation)(x, kernel, bias)
 
 
 def dense_reference(x, kernel, bias=None):

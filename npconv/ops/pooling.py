@@ -26,11 +26,12 @@ is K passes over output-sized arrays instead of an im2col copy (3.8 ms vs 42 ms 
 max pooling 2x2/2 on (128, 64, 24, 24)). With ``'same'`` padding, offset ``o`` touches only the
 block of outputs whose window holds a real input at ``o`` (``_Windows``). No mask the size of
 the input is kept, and neither ``np.add.at`` nor fancy indexing is used on these paths. Max and
-average pooling run over pieces of the batch that fit in cache, on two threads (ufuncs release
-the GIL), which halves their time on two cores (``PIECE_BYTES``, ``THREADS``). Measured on this
-2-core machine, max pool 2x2/2 on (128, 24, 24, 64) float32: forward 1.3 ms, forward + backward
-5.6 ms (PyTorch 2.13, 2 threads: 0.9 / 3.0 ms channels_last, 15 / 17 ms NCHW). Overlapping
-windows cost more (3x3/2: K = 9 offsets, and the backward accumulates): about 4x PyTorch.
+average pooling run over pieces of the batch that fit in cache (``PIECE_BYTES``), on npconv's
+threads (``backend.threads``; ufuncs release the GIL), which halves their time on two cores.
+Measured on this 2-core machine, max pool 2x2/2 on (128, 24, 24, 64) float32: forward 1.3 ms,
+forward + backward 5.6 ms (PyTorch 2.13, 2 threads: 0.9 / 3.0 ms channels_last, 15 / 17 ms
+NCHW). Overlapping windows cost more (3x3/2: K = 9 offsets, and the backward accumulates):
+about 4x PyTorch.
 
 Forward and backward (``x_o`` = the view of x at offset ``o``, ``gx_o`` the same view of the
 input gradient; ``+=`` becomes a plain copy when the windows do not overlap, ``strides >=
@@ -73,11 +74,10 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 from ..autograd import Function, Tensor, as_tensor
 from ..backend import floatx, normalize_data_format, rng, xp
+from ..backend.threads import num_threads, parallel
 from . import array as A
 from .padding import conv_output_length, normalize_tuple, spatial_pads
 
@@ -212,48 +212,29 @@ def _scatter(gx, g, o, windows):
 # --- batch pieces and threads -------------------------------------------------------------
 
 # Max and average pooling run over pieces of the batch of about PIECE_BYTES of input each, so
-# that the K passes over a piece's output-sized arrays stay in cache, on up to THREADS threads
-# (NumPy's ufuncs release the GIL; elementwise NumPy is otherwise single-threaded). Measured
-# on the benchmark shape (bench/pooling_vs_torch.py), 2 cores: pieces 15% faster than whole
-# arrays, 2 threads 1.6-2x faster than 1. Inputs under THREADS_MIN_BYTES stay on the calling
-# thread (handing tiny arrays to a pool costs more than it saves). Results do not depend on
-# these settings: each output element sees the same arithmetic in the same order.
+# that the K passes over a piece's output-sized arrays stay in cache, on npconv's threads
+# (``backend.threads``: NumPy's ufuncs release the GIL; elementwise NumPy is otherwise
+# single-threaded). Measured on the benchmark shape (bench/pooling_vs_torch.py), 2 cores: pieces
+# 15% faster than whole arrays, 2 threads 1.6-2x faster than 1. Inputs under THREADS_MIN_BYTES
+# stay on the calling thread (handing tiny arrays to a pool costs more than it saves). Results
+# do not depend on these settings: each output element sees the same arithmetic in the same
+# order.
 PIECE_BYTES = 2 << 20
 THREADS_MIN_BYTES = 1 << 20
-THREADS = min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-              else (os.cpu_count() or 1))
-_executor = None  # (threads, ThreadPoolExecutor), made on first use
-
-
-def _drop_executor():
-    global _executor
-    _executor = None  # a forked child has none of the parent's threads
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_drop_executor)
 
 
 def _by_pieces(fn, shape, itemsize):
     """Call ``fn(lo, hi)`` for batch pieces ``[lo, hi)`` covering ``range(shape[0])``."""
-    global _executor
     n = shape[0]
     per_sample = max(1, math.prod(shape[1:]) * itemsize)
     step = max(1, PIECE_BYTES // per_sample)
-    threads = THREADS if n * per_sample >= THREADS_MIN_BYTES else 1
-    if threads > 1:
-        step = min(step, -(-n // threads))  # at least one piece per thread
-    pieces = [(lo, min(n, lo + step)) for lo in range(0, n, step)]
-    if threads <= 1 or len(pieces) == 1:
-        for lo, hi in pieces:
-            fn(lo, hi)
-        return
-    if _executor is None or _executor[0] != threads:
-        if _executor is not None:
-            _executor[1].shutdown(wait=False)
-        _executor = (threads, ThreadPoolExecutor(threads, thread_name_prefix="npconv-pool"))
-    for future in [_executor[1].submit(fn, lo, hi) for lo, hi in pieces]:
-        future.result()
+    threads = num_threads() if n * per_sample >= THREADS_MIN_BYTES else 1
+
+    def run(lo, hi):
+        for a in range(lo, hi, step):
+            fn(a, min(hi, a + step))
+
+    parallel(run, n, threads=threads)
 
 
 # --- the ops ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 from npconv import backend
 from npconv.autograd import Tensor
 from npconv.autograd.gradcheck import gradcheck
+from npconv.backend import threads
 from npconv.ops import pooling
 from npconv.ops.pooling import (
     avg_pool,
@@ -130,10 +131,10 @@ def test_pieces_and_threads_do_not_change_results(op, monkeypatch):
     x[:, :5] = np.maximum(x[:, :5], 0)  # ties
     fn = FAST[op][0]
     kwargs = dict(pool_size=(3, 3), strides=(2, 1), padding="same")
-    monkeypatch.setattr(pooling, "THREADS", 1)
+    monkeypatch.setattr(threads, "_threads", 1)
     monkeypatch.setattr(pooling, "PIECE_BYTES", 1 << 30)
     y1, g1 = run(fn, x, **kwargs)
-    monkeypatch.setattr(pooling, "THREADS", 2)
+    monkeypatch.setattr(threads, "_threads", 2)
     monkeypatch.setattr(pooling, "THREADS_MIN_BYTES", 0)
     monkeypatch.setattr(pooling, "PIECE_BYTES", 1)  # one sample per piece
     y2, g2 = run(fn, x, **kwargs)
