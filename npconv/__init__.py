@@ -22,6 +22,7 @@ _SUBMODULES = {
     "datasets",
     "image",
     "initializers",
+    "io",
     "layers",
     "losses",
     "metrics",

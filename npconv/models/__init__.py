@@ -1,6 +1,21 @@
-"""Models: ``Sequential`` and the functional ``Model``."""
+"""Models: ``Sequential`` and the functional ``Model``; ``load_model`` reads saved ones."""
 
 from .model import Model
 from .sequential import Sequential
 
-__all__ = ["Model", "Sequential"]
+__all__ = ["Model", "Sequential", "load_model"]
+
+
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """The model saved by ``model.save(filepath)``: rebuilt, its weights loaded, and compiled
+    with its optimizer state when it was compiled (and ``compile=True``).
+
+    Nothing in the file is executed; custom layers, losses or metrics are found only in
+    ``custom_objects`` (name -> object). A broken or hostile file raises
+    ``npconv.io.ModelFileError``. See ``npconv.io.load_model``.
+    """
+    from ..io import load_model as _load_model
+
+    return _load_model(
+        filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode
+    )

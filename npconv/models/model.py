@@ -195,6 +195,41 @@ class Model(Trainer, Layer):
         text = summary_text(self, line_length=line_length)
         (print_fn or print)(text)
 
+    # saving (the work is npconv.io's; the format is in docs/model-file-format.md)
+    def save(self, filepath, overwrite=True, include_optimizer=True):
+        """Save the whole model to ``filepath`` (``.keras`` or ``.npconv``): architecture,
+        weights and, when compiled, compile settings and optimizer state, so that
+        ``npconv.models.load_model(filepath)`` continues training exactly where this stopped.
+
+        The file is npconv's own zip of JSON and ``.npy`` members (not Keras's HDF5-based
+        ``.keras``), written atomically. ``overwrite=False`` raises ``FileExistsError`` if the
+        file exists, where Keras would ask on the terminal.
+        """
+        from ..io import save_model
+
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Save the weights (``get_weights`` order) to ``filepath``, which must end in
+        ``.weights.npz`` or ``.weights.h5`` (Keras 3's suffix); both are written in npconv's
+        format, atomically."""
+        from ..io import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath):
+        """Load weights saved by ``save_weights`` (or ``save``) into this built model, in
+        ``get_weights`` order; every shape is checked before any weight changes, and a mismatch
+        names the layer and both shapes.
+
+        A file that is really HDF5 (a Keras ``.h5``/``.weights.h5``) is read by
+        ``npconv.io.keras_h5.load_weights_h5`` — Keras weight import, provided separately —
+        and refused with a clear error where that module is absent.
+        """
+        from ..io import load_weights
+
+        load_weights(self, filepath)
+
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable}
         if self._functional:

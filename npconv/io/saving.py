@@ -1,0 +1,241 @@
+"""``save_model``/``load_model``/``save_weights``/``load_weights``: what ``model.save`` and
+``npconv.models.load_model`` call.
+
+File names, following Keras 3 where it can:
+
+- whole models (architecture, weights, compile settings, optimizer state): ``.keras`` or
+  ``.npconv``. The content is npconv's own format (``npconv.io.model_file``), not Keras's: a
+  Keras ``.keras`` file keeps its weights in HDF5, which would make h5py a dependency.
+- weights only: ``.weights.npz`` or ``.weights.h5`` (Keras 3 insists on the latter, and
+  ``ModelCheckpoint`` users write it), both written in npconv's format.
+
+Reading goes by content, not name. A real HDF5 file (magic bytes ``\\x89HDF\\r\\n\\x1a\\n``) — a
+Keras ``.h5``/``.weights.h5`` — is handed to ``npconv.io.keras_h5`` (Keras weight import,
+written separately) when that module is installed, and otherwise refused with a clear error.
+
+Saving is atomic (``npconv.io.atomic``); loading executes nothing from the file, and any problem
+with it is a ``ModelFileError`` naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+import numpy as np
+
+from .architecture import WeightBudget, build_model, model_config
+from .compile_config import compile_config, compile_from_config
+from .custom_objects import merged
+from .errors import ModelFileError
+from .model_file import read_model_file, write_model_file
+from .optimizer_state import optimizer_state, restore_optimizer_state
+
+__all__ = ["save_model", "load_model", "save_weights", "load_weights"]
+
+MODEL_SUFFIXES = (".keras", ".npconv")
+WEIGHTS_SUFFIXES = (".weights.npz", ".weights.h5")
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+# ---------------------------------------------------------------------------------- saving
+def save_model(model, filepath, overwrite=True, include_optimizer=True):
+    """Write ``model`` — architecture, weights and, when compiled, its compile settings and
+    optimizer state (unless ``include_optimizer=False``) — to a ``.keras``/``.npconv`` file.
+
+    ``overwrite=False`` raises ``FileExistsError`` if the file exists (Keras asks on the
+    terminal instead; a training job has no one to ask).
+    """
+    path = _check_suffix(filepath, MODEL_SUFFIXES, "model.save")
+    compiled = include_optimizer and getattr(model, "compiled", False)
+    config = {"model": model_config(model), "compile": compile_config(model) if compiled else None}
+    write_model_file(
+        path,
+        kind="model",
+        config=config,
+        weights=_named_weights(model),
+        optimizer=optimizer_state(model) if compiled else None,
+        overwrite=overwrite,
+    )
+
+
+def save_weights(model, filepath, overwrite=True):
+    """Write ``model``'s weights (``get_weights`` order) to a ``.weights.npz``/``.weights.h5``
+    file, in npconv's format."""
+    path = _check_suffix(filepath, WEIGHTS_SUFFIXES, "model.save_weights")
+    write_model_file(path, kind="weights", weights=_named_weights(model), overwrite=overwrite)
+
+
+def _check_suffix(filepath, suffixes, what):
+    path = os.fspath(filepath)
+    if not isinstance(path, str):
+        path = os.fsdecode(path)
+    if path.endswith(suffixes):
+        return path
+    names = " or ".join(suffixes)
+    hint = ""
+    if what == "model.save" and path.endswith(WEIGHTS_SUFFIXES):
+        hint = " (for weights only, call model.save_weights)"
+    elif what == "model.save" and path.endswith((".h5", ".hdf5")):
+        hint = " (npconv does not write HDF5 models; use its own format under a .keras name)"
+    raise ValueError(f"{what}: the file name must end in {names}, got '{path}'{hint}")
+
+
+def _named_weights(model):
+    owner = {}
+    for layer in model.layers:
+        for v in layer.weights:
+            owner.setdefault(id(v), layer.name)
+    return [
+        (v.name or v.path or f"weight_{i}", owner.get(id(v), model.name), v.data)
+        for i, v in enumerate(model.weights)
+    ]
+
+
+# ---------------------------------------------------------------------------------- loading
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
+    """The model saved in ``filepath`` by ``model.save``, its weights loaded and — when it was
+    compiled and ``compile=True`` — compiled again, with its optimizer state, so training goes on
+    exactly where it stopped.
+
+    ``custom_objects``: name -> class or function, for custom layers, losses, metrics and
+    activations the file names (see also ``npconv.io.register_custom_object``). ``safe_mode`` is
+    accepted for Keras compatibility; npconv never executes code from a file, whatever its
+    value. Raises ``ModelFileError`` for a broken or hostile file, ``FileNotFoundError`` for a
+    missing one.
+    """
+    del safe_mode  # always safe
+    path = _existing(filepath)
+    objects = merged(custom_objects)
+    if _is_hdf5(path):
+        module = _keras_h5()
+        if module is not None and hasattr(module, "load_model_h5"):
+            return module.load_model_h5(path, custom_objects=objects, compile=compile)
+        raise ModelFileError(
+            path,
+            "this is an HDF5 file (a Keras .h5 model), not an npconv model file. npconv imports "
+            "Keras HDF5 weights with model.load_weights(path) (npconv.io.keras_h5): build the "
+            "model in code, then load its weights",
+        )
+    content = read_model_file(path)
+    if content.kind != "model":
+        raise ModelFileError(
+            path,
+            "this file holds only weights (written by save_weights): build the model in code, "
+            "then call model.load_weights(path)",
+        )
+    model = _stage(
+        path, "config.json: cannot rebuild the model", lambda: _rebuild(content, objects)
+    )
+    _assign_weights(model, content, path)
+    settings = content.config.get("compile")
+    if compile and settings is not None:
+        _stage(
+            path,
+            "config.json: cannot compile the model",
+            lambda: compile_from_config(model, settings, objects),
+        )
+        if content.optimizer is not None:
+            _stage(
+                path,
+                "cannot restore the optimizer state",
+                lambda: restore_optimizer_state(model, content.optimizer, content.optimizer_state),
+            )
+    return model
+
+
+def load_weights(model, filepath):
+    """Load into ``model`` the weights of ``filepath`` (a weights file or a whole-model file),
+    matched in ``get_weights`` order and checked layer by layer before any is changed. A Keras
+    HDF5 file goes to ``npconv.io.keras_h5.load_weights_h5`` when that module exists."""
+    path = _existing(filepath)
+    if _is_hdf5(path):
+        module = _keras_h5()
+        if module is None:
+            raise ModelFileError(
+                path,
+                "this is an HDF5 file (Keras .h5 weights); reading those is the job of "
+                "npconv.io.keras_h5, which this npconv does not have yet",
+            )
+        return module.load_weights_h5(model, path)
+    _assign_weights(model, read_model_file(path), path)
+
+
+def _rebuild(content, objects):
+    budget = WeightBudget(sum(a.nbytes for a in content.weights))
+    try:
+        return build_model(content.config.get("model"), objects, budget)
+    finally:
+        budget.release()
+
+
+def _assign_weights(model, content, path):
+    """Check every array against the model's weight, then assign them all (or none)."""
+    variables, arrays, info = model.weights, content.weights, content.weight_info
+    if len(variables) != len(arrays):
+        hint = ""
+        if not getattr(model, "built", True) or not variables:
+            hint = (
+                "; if the model is not built yet, build it first (give its first layer an "
+                "input_shape, or call model.build(input_shape))"
+            )
+        raise ModelFileError(
+            path,
+            f"the file holds {len(arrays)} weight arrays, model '{model.name}' has "
+            f"{len(variables)} weights{hint}",
+        )
+    owner = {}
+    for layer in model.layers:
+        for v in layer.weights:
+            owner.setdefault(id(v), layer.name)
+    for var, array, entry in zip(variables, arrays, info):
+        shape = tuple(var.data.shape)
+        fits = shape == array.shape and np.can_cast(array.dtype, var.data.dtype, "same_kind")
+        if not fits:
+            raise ModelFileError(
+                path,
+                f"layer '{owner.get(id(var), model.name)}': weight '{var.name}' is "
+                f"{_fmt(shape)} {var.data.dtype} in the model, but the file's "
+                f"'{entry.get('path')}' (layer '{entry.get('layer')}') is {_fmt(array.shape)} "
+                f"{array.dtype}",
+            )
+    for var, array in zip(variables, arrays):
+        var.assign(array)
+
+
+def _stage(path, what, step):
+    """Run ``step()``; whatever a hostile config provokes in it is the file's fault."""
+    try:
+        return step()
+    except ModelFileError:
+        raise
+    except Exception as e:
+        raise ModelFileError(path, f"{what}: {e}") from e
+
+
+def _existing(filepath):
+    path = os.fspath(filepath)
+    if os.path.isdir(path):
+        raise ModelFileError(path, "this is a folder, not a model file")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No model file at '{path}'")
+    return path
+
+
+def _is_hdf5(path):
+    with open(path, "rb") as f:
+        return f.read(len(HDF5_MAGIC)) == HDF5_MAGIC
+
+
+def _keras_h5():
+    """``npconv.io.keras_h5`` if it exists (it is written separately), else ``None``."""
+    try:
+        return importlib.import_module("npconv.io.keras_h5")
+    except ModuleNotFoundError as e:
+        if e.name == "npconv.io.keras_h5":
+            return None
+        raise
+
+
+def _fmt(shape):
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
