@@ -13,8 +13,10 @@ npconv threads each running 1-thread GEMMs kept the speed of an idle machine. Th
 is restored after each call, so a user's own NumPy code keeps its threads. OpenBLAS (NumPy's
 wheels) is found among the loaded libraries; with another BLAS nothing is changed.
 
-Results never depend on the number of threads: each piece's arithmetic is the same whichever
-thread runs it, and pieces that are summed are summed in a fixed order.
+The number of threads changes results by float rounding at most: elementwise work is the same
+whichever thread runs it, but BLAS may round a piece's product differently from the whole's
+(its edge kernels), and a convolution's kernel gradient is a sum of per-piece sums, added in
+piece order. With the same setting a run repeats exactly.
 """
 
 from __future__ import annotations

@@ -30,8 +30,7 @@ class Dense(Function):
     layer: applied in place to the product, and in the backward the upstream gradient is masked
     by ``y > 0`` (what the separate ReLU's backward does). The GEMMs run on npconv's threads
     (``backend.threads``): rows of x for the forward and the input gradient, columns of the
-    kernel for the kernel gradient, so no partial sums are added and the result does not depend
-    on the number of threads.
+    kernel for the kernel gradient, so no partial sums are added.
     """
 
     def __init__(self, activation=None):

@@ -1,0 +1,155 @@
+"""The speed paths of the ops against their plain references: fused bias + ReLU in conv and
+dense, one-channel (kernel-offset-major) patches, and results that do not depend on the number
+of threads (backend.threads)."""
+
+import numpy as np
+import pytest
+
+from npconv.autograd import Tensor
+from npconv.backend import threads
+from npconv.ops import activations
+from npconv.ops import conv as conv_module
+from npconv.ops.conv import conv, conv_reference
+from npconv.ops.linear import dense
+
+
+def grads(fn, arrays, gy):
+    leaves = [Tensor(a, requires_grad=True) for a in arrays]
+    y = fn(*leaves)
+    y.backward(gy)
+    return [y.data] + [t.grad for t in leaves]
+
+
+CONV_CASES = [
+    dict(channels=1, padding="valid", data_format="channels_last"),  # kernel-offset-major patches
+    dict(channels=1, padding="same", data_format="channels_last"),
+    dict(channels=1, padding="valid", data_format="channels_first"),
+    dict(channels=3, padding="same", data_format="channels_last"),
+    dict(channels=4, padding="valid", data_format="channels_first", strides=2),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", CONV_CASES, ids=lambda c: "-".join(map(str, c.values())))
+def test_conv_fused_relu_matches_reference(case, dtype, monkeypatch):
+    rng = np.random.default_rng(0)
+    c = case["channels"]
+    first = case["data_format"] == "channels_first"
+    x = rng.standard_normal((5, c, 7, 6) if first else (5, 7, 6, c)).astype(dtype)
+    kernel = rng.standard_normal((3, 3, c, 4)).astype(dtype)
+    bias = rng.standard_normal(4).astype(dtype)
+    kw = dict(padding=case["padding"], data_format=case["data_format"],
+              strides=case.get("strides", 1))
+    monkeypatch.setattr(conv_module, "CHUNK_BYTES", 1)  # one sample per chunk
+    y = conv_reference(x, kernel, bias, **kw)
+    gy = rng.standard_normal(y.shape).astype(dtype)
+    fast = grads(lambda a, k, b: conv(a, k, b, activation="relu", **kw), (x, kernel, bias), gy)
+    slow = grads(lambda a, k, b: activations.relu(conv_reference(a, k, b, **kw)),
+                 (x, kernel, bias), gy)
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    for name, a, b in zip(("y", "gx", "gkernel", "gbias"), fast, slow):
+        assert a.dtype == dtype, name
+        np.testing.assert_allclose(a, b, err_msg=name, **tol)
+
+
+def test_conv_first_layer_computes_no_input_gradient():
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((2, 5, 5, 1)).astype(np.float32))
+    k = Tensor(rng.standard_normal((3, 3, 1, 2)).astype(np.float32), requires_grad=True)
+    y = conv(x, k, activation="relu")
+    y.backward(np.ones(y.shape, np.float32))
+    assert x.grad is None and k.grad is not None
+
+
+@pytest.mark.parametrize("activation", [None, "relu"])
+def test_dense_fused_relu_matches_separate_ops(activation):
+    rng = np.random.default_rng(0)
+    x, k, b = (rng.standard_normal(s) for s in ((7, 5), (5, 3), (3,)))
+    gy = rng.standard_normal((7, 3))
+    fast = grads(lambda a, kk, bb: dense(a, kk, bb, activation=activation), (x, k, b), gy)
+
+    def separate(a, kk, bb):
+        y = a @ kk + bb
+        return activations.relu(y) if activation else y
+
+    slow = grads(separate, (x, k, b), gy)
+    for name, p, q in zip(("y", "gx", "gkernel", "gbias"), fast, slow):
+        np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+def test_activation_argument_is_checked():
+    with pytest.raises(ValueError, match="activation"):
+        conv(np.ones((1, 3, 3, 1)), np.ones((3, 3, 1, 1)), activation="tanh")
+    with pytest.raises(ValueError, match="activation"):
+        dense(np.ones((1, 2)), np.ones((2, 2)), activation="tanh")
+
+
+@pytest.mark.parametrize("op", ["conv", "dense"])
+def test_results_do_not_depend_on_threads(op, monkeypatch):
+    rng = np.random.default_rng(0)
+    if op == "conv":
+        arrays = (rng.standard_normal((9, 8, 8, 3)).astype(np.float32),
+                  rng.standard_normal((3, 3, 3, 5)).astype(np.float32),
+                  rng.standard_normal(5).astype(np.float32))
+        gy = rng.standard_normal((9, 6, 6, 5)).astype(np.float32)
+
+        def fn(x, k, b):
+            return conv(x, k, b, activation="relu")
+
+        monkeypatch.setattr(conv_module, "CHUNK_BYTES", 1)
+    else:
+        arrays = (rng.standard_normal((70, 40)).astype(np.float32),
+                  rng.standard_normal((40, 30)).astype(np.float32),
+                  rng.standard_normal(30).astype(np.float32))
+        gy = rng.standard_normal((70, 30)).astype(np.float32)
+
+        def fn(x, k, b):
+            return dense(x, k, b, activation="relu")
+
+        from npconv.ops import linear
+
+        monkeypatch.setattr(linear, "PARALLEL_MIN_MACS", 1)
+    monkeypatch.setattr(threads, "_threads", 1)
+    one = grads(fn, arrays, gy)
+    monkeypatch.setattr(threads, "_threads", 3)
+    three = grads(fn, arrays, gy)
+    # BLAS may round a product of a piece differently from the whole (its edge kernels), and
+    # conv kernel gradients are sums of per-piece sums: equal up to float32 rounding
+    for a, b in zip(one, three):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_parallel_covers_the_range_and_raises():
+    seen = []
+    out = threads.parallel(lambda lo, hi: seen.append((lo, hi)) or hi - lo, 10, threads=3)
+    assert sorted(seen) == [(0, 3), (3, 6), (6, 10)] and out == [3, 3, 4]
+    assert threads.parallel(lambda lo, hi: hi, 0) == []
+
+    def boom(lo, hi):
+        if lo > 0:
+            raise RuntimeError("piece failed")
+
+    with pytest.raises(RuntimeError, match="piece failed"):
+        threads.parallel(boom, 10, threads=2)
+    # a nested call runs on the calling thread
+    inner = threads.parallel(lambda lo, hi: threads.parallel(lambda a, b: (a, b), 4), 8,
+                             threads=2)
+    assert inner == [[(0, 4)], [(0, 4)]]
+
+
+def test_pieces_respect_grain():
+    assert threads.pieces(20, 2, grain=8) == [(0, 8), (8, 20)]
+    assert threads.pieces(3, 4) == [(0, 1), (1, 2), (2, 3)]
+
+
+def test_scratch_is_reused_per_key():
+    a = threads.scratch("test.a", 10, np.float32)
+    b = threads.scratch("test.a", 5, np.float32)
+    assert np.shares_memory(a, b) and b.size == 5
+    c = threads.scratch("test.b", 5, np.float32)
+    assert not np.shares_memory(a, c)
+
+
+def test_set_num_threads_checks():
+    with pytest.raises(ValueError):
+        threads.set_num_threads(0)
