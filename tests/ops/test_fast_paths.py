@@ -26,7 +26,15 @@ CONV_CASES = [
     dict(channels=1, padding="valid", data_format="channels_first"),
     dict(channels=3, padding="same", data_format="channels_last"),
     dict(channels=4, padding="valid", data_format="channels_first", strides=2),
+    # no more filters than channels, stride 1: the input gradient as a full correlation
+    dict(channels=5, padding="valid", data_format="channels_last"),
+    dict(channels=4, padding="same", data_format="channels_last", dilation_rate=2),
+    dict(channels=6, padding="same", data_format="channels_first"),
 ]
+
+
+def kw_full(case):
+    return case.get("strides", 1) == 1
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -37,9 +45,12 @@ def test_conv_fused_relu_matches_reference(case, dtype, monkeypatch):
     first = case["data_format"] == "channels_first"
     x = rng.standard_normal((5, c, 7, 6) if first else (5, 7, 6, c)).astype(dtype)
     kernel = rng.standard_normal((3, 3, c, 4)).astype(dtype)
-    bias = rng.standard_normal(4).astype(dtype)
+    if c >= 4 and kw_full(case):
+        kernel = kernel[..., :3]  # fewer filters than channels
+    filters = kernel.shape[-1]
+    bias = rng.standard_normal(filters).astype(dtype)
     kw = dict(padding=case["padding"], data_format=case["data_format"],
-              strides=case.get("strides", 1))
+              strides=case.get("strides", 1), dilation_rate=case.get("dilation_rate", 1))
     monkeypatch.setattr(conv_module, "CHUNK_BYTES", 1)  # one sample per chunk
     y = conv_reference(x, kernel, bias, **kw)
     gy = rng.standard_normal(y.shape).astype(dtype)
