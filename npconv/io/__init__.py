@@ -16,6 +16,7 @@ Keras HDF5 import lives in ``npconv.io.keras_h5`` (separately).
 from .custom_objects import get_custom_objects, register_custom_object
 from .errors import ModelFileError
 from .model_file import FORMAT_NAME, FORMAT_VERSION
+from .onnx_export import export_onnx
 from .saving import load_model, load_weights, save_model, save_weights
 
 __all__ = [
@@ -28,4 +29,5 @@ __all__ = [
     "get_custom_objects",
     "FORMAT_NAME",
     "FORMAT_VERSION",
+    "export_onnx",
 ]

@@ -230,6 +230,27 @@ class Model(Trainer, Layer):
 
         load_weights(self, filepath)
 
+    def export(self, filepath, format="onnx", verbose=False, opset=17):
+        """Export the model for inference in another runtime, as Keras 3's ``model.export``.
+
+        ``format="onnx"`` is the one npconv writes (Keras's default, ``"tf_saved_model"``,
+        needs TensorFlow, so npconv's default is ``"onnx"``); it needs the ``onnx`` extra
+        (``pip install "npconv[onnx]"``). The file takes and returns channels_last arrays, any
+        batch size, and gives ``predict``'s outputs; see ``npconv.io.onnx_export`` for the
+        layers it covers. ``opset`` is the ONNX opset (13 or newer). Written atomically;
+        ``verbose=True`` prints where it went.
+        """
+        if str(format).lower() != "onnx":
+            raise ValueError(
+                f"model.export format must be 'onnx' (the only format npconv writes), got "
+                f"{format!r}"
+            )
+        from ..io import export_onnx
+
+        export_onnx(self, filepath, opset=opset)
+        if verbose:
+            print(f"Saved artifact at '{filepath}'.")
+
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable}
         if self._functional:
