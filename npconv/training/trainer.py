@@ -9,7 +9,9 @@ run exactly.
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
 
 import numpy as np
@@ -29,6 +31,12 @@ class Trainer:
         self.optimizer = None
         self.stop_training = False
         self.history = None
+        # Set by BackupAndRestore in on_train_begin: where fit resumes (Keras's _initial_epoch;
+        # the step within that epoch is npconv's, for backups taken mid-epoch).
+        self._initial_epoch = None
+        self._initial_step = 0
+        # True after a fit that Ctrl-C stopped, so callbacks can tell it from a finished one.
+        self._fit_interrupted = False
 
     # compile
     def compile(
@@ -74,17 +82,7 @@ class Trainer:
                 raise ValueError(
                     f"compile() got {len(self.loss_weights)} loss_weights for {n_out} outputs"
                 )
-        if isinstance(metrics, dict):
-            metrics = [metrics.get(name) for name in names]
-        elif (
-            metrics is not None
-            and n_out > 1
-            and not any(isinstance(m, (list, tuple)) for m in metrics)
-        ):
-            metrics = [metrics] * n_out
-        elif metrics is not None:
-            metrics = [metrics]
-        self._metric_specs = metrics or [None] * n_out
+        self._metric_specs = _metric_specs(metrics, n_out, names)
         self._metrics = None
         self.compiled = True
         self.stop_training = False
@@ -92,6 +90,14 @@ class Trainer:
     def _n_outputs(self):
         outs = getattr(self, "outputs", None)
         return len(outs) if getattr(self, "_functional", False) and outs else 1
+
+    def _model_input(self, xs):
+        """What the model is called on: one array, or the list a model built with a list of
+        inputs expects — even a list of one (``Model([x], [y])``), which must not be unwrapped
+        (the model would iterate the array's rows)."""
+        if getattr(self, "_functional", False) and not getattr(self, "_single_input", True):
+            return list(xs)
+        return xs[0] if len(xs) == 1 else list(xs)
 
     def _output_names(self):
         if getattr(self, "_functional", False):
@@ -142,7 +148,7 @@ class Trainer:
 
     # one step
     def _forward_loss(self, xs, ys, sw, training):
-        outputs = self(xs[0] if len(xs) == 1 else xs, training=training)
+        outputs = self(self._model_input(xs), training=training)
         preds = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
         terms = []
         for loss_fn, weight, y, p in zip(self.compiled_losses, self.loss_weights, ys, preds):
@@ -185,90 +191,108 @@ class Trainer:
         self._update_metrics(total, terms, ys, preds, sw)
 
     # data
-    def _prepare(self, x, y=None, sample_weight=None, class_weight=None, need_y=True):
+    def _prepare(self, x, y=None, sample_weight=None, class_weight=None, need_y=True, prefix=""):
+        """Check and convert what the user passed (see ``npconv.training.data``): every
+        problem is reported here, before any training, naming the argument (``prefix`` is
+        ``"validation_data "`` for the validation set)."""
         xs = D.as_list(x)
         if xs is None:
-            raise ValueError("No input data: pass x")
+            raise ValueError(f"No input data: pass {prefix}x")
         if isinstance(xs, dict):
             names = [t.node.layer.name for t in getattr(self, "inputs", None) or []]
             missing = [n for n in names if n not in xs]
             if missing:
                 raise ValueError(f"Input dict lacks {missing}; it has {sorted(xs)}")
             xs = [xs[n] for n in names]
-        xs = [D.to_float_array(a, f"x[{i}]" if len(xs) > 1 else "x") for i, a in enumerate(xs)]
+        if not xs:
+            raise ValueError(f"No input data: {prefix}x is an empty list")
+        x_names = [f"{prefix}x[{i}]" if len(xs) > 1 else f"{prefix}x" for i in range(len(xs))]
+        xs = [D.to_float_array(a, name) for a, name in zip(xs, x_names)]
         self._check_inputs(xs)
         ys = None
+        y_names = []
         if y is not None:
             ys = D.as_list(y)
             if isinstance(ys, dict):
-                ys = [ys[n] for n in self._output_names()]
-            ys = [D.to_label_array(a, f"y[{i}]" if len(ys) > 1 else "y") for i, a in enumerate(ys)]
+                names = self._output_names()
+                missing = [n for n in names if n not in ys]
+                if missing:
+                    raise ValueError(
+                        f"Target dict lacks outputs {missing}; it has {sorted(ys)}, the model's "
+                        f"outputs are {names}"
+                    )
+                ys = [ys[n] for n in names]
             if len(ys) != self._n_outputs():
-                raise ValueError(f"Model has {self._n_outputs()} outputs, got {len(ys)} targets")
-            self._check_targets(ys)
+                raise ValueError(
+                    f"Model has {self._n_outputs()} output(s), got {len(ys)} target arrays "
+                    f"in {prefix}y"
+                )
+            y_names = [f"{prefix}y[{i}]" if len(ys) > 1 else f"{prefix}y" for i in range(len(ys))]
+            ys = [D.to_label_array(a, name) for a, name in zip(ys, y_names)]
         elif need_y:
-            raise ValueError("No target data: pass y (labels) as well as x")
+            raise ValueError(f"No target data: pass {prefix}y (labels) as well as {prefix}x")
         sw = None
         if sample_weight is not None:
-            sw = np.asarray(sample_weight, dtype=backend.floatx())
+            sw = D.to_sample_weight(sample_weight, f"{prefix}sample_weight")
+        D.check_lengths(xs + (ys or []) + [sw], x_names + y_names + [f"{prefix}sample_weight"])
+        if ys is not None:
+            self._check_targets(ys, prefix)
         if class_weight is not None:
             sw = _class_weights(ys[0], class_weight, sw)
-        D.check_lengths(
-            xs + (ys or []) + [sw],
-            [f"x[{i}]" for i in range(len(xs))]
-            + [f"y[{i}]" for i in range(len(ys or []))]
-            + ["sample_weight"],
-        )
         return xs, ys, sw
 
     def _check_inputs(self, xs):
+        """Each input array against the layer that receives it: rank and known sizes, with a
+        reshape hint when one obviously fits (the missing channels axis of MNIST images)."""
         if getattr(self, "_functional", False):
+            if len(xs) != len(self.inputs):
+                names = [t.node.layer.name for t in self.inputs]
+                raise ValueError(
+                    f"Model '{self.name}' expects {len(self.inputs)} input array(s) "
+                    f"({', '.join(names)}), got {len(xs)}"
+                )
             for t, a in zip(self.inputs, xs):
-                t.node.layer.check_input_shape(a.shape)
-                expected = t.shape
+                expected = tuple(t.shape)
+                got = (None, *a.shape[1:])
+                try:
+                    t.node.layer.check_input_shape(got)
+                except ValueError as e:
+                    hint = D.input_shape_hint(expected, got)
+                    raise ValueError(f"{e}.{hint}" if hint else str(e)) from None
                 if len(expected) != a.ndim or any(
                     e is not None and e != s for e, s in zip(expected[1:], a.shape[1:])
                 ):
                     raise ValueError(
                         f"Input '{t.node.layer.name}' expects data of shape "
-                        f"{_fmt(expected)}, got {_fmt((None, *a.shape[1:]))}"
+                        f"{_fmt(expected)}, got {_fmt(got)}.{D.input_shape_hint(expected, got)}"
                     )
             return
         shape = (None, *xs[0].shape[1:])
+        if len(xs) != 1 and not getattr(self, "_functional", False) and hasattr(self, "_stack"):
+            raise ValueError(
+                f"Sequential model '{self.name}' takes one input array, got a list of {len(xs)}"
+            )
         self._maybe_build(shape)
-        self.check_input_shape(shape)
+        try:
+            self.check_input_shape(shape)
+        except ValueError as e:
+            expected = getattr(self, "built_input_shape", None)
+            message = str(e)
+            if isinstance(expected, tuple):
+                if _fmt(expected) not in message:
+                    message += f" (model '{self.name}' takes input of shape {_fmt(expected)})"
+                message += "." + D.input_shape_hint(expected, shape)
+            raise ValueError(message) from None
 
-    def _check_targets(self, ys):
+    def _check_targets(self, ys, prefix=""):
+        """The targets against the compiled losses and the outputs' shapes."""
         out_shapes = self.built_output_shape
+        if out_shapes is None:
+            return
         out_shapes = out_shapes if isinstance(out_shapes, list) else [out_shapes]
-        for loss_fn, y, shape in zip(self.compiled_losses, ys, out_shapes):
-            if loss_fn is None or shape is None:
-                continue
-            name = getattr(loss_fn, "name", "")
-            units = shape[-1]
-            if name == "categorical_crossentropy" and (
-                y.ndim < len(shape) or (units not in (None, 1) and y.shape[-1] != units)
-            ):
-                hint = ""
-                if y.ndim == 1 or y.shape[-1] == 1:
-                    hint = (
-                        " Integer class labels? Use loss='sparse_categorical_crossentropy', "
-                        f"or one-hot encode them with npconv.utils.to_categorical(y, {units})."
-                    )
-                raise ValueError(
-                    f"categorical_crossentropy expects one-hot labels of shape {_fmt(shape)}, "
-                    f"got labels of shape {_fmt((None, *y.shape[1:]))}.{hint}"
-                )
-            if (
-                name == "sparse_categorical_crossentropy"
-                and y.ndim == len(shape)
-                and (y.shape[-1] != 1)
-            ):
-                raise ValueError(
-                    "sparse_categorical_crossentropy expects integer labels of shape (None,) "
-                    f"or (None, 1), got {_fmt((None, *y.shape[1:]))}: one-hot labels need "
-                    "loss='categorical_crossentropy'"
-                )
+        D.check_targets(
+            self.compiled_losses, ys, out_shapes, self._output_names(), what=f"{prefix}y"
+        )
 
     # public API
     def fit(
@@ -298,8 +322,16 @@ class Trainer:
         n = len(xs[0])
         val = None
         if validation_data is not None:
+            if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
+                got = type(validation_data).__name__
+                if isinstance(validation_data, (list, tuple)):
+                    got += f" of length {len(validation_data)}"
+                raise ValueError(
+                    "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                    f"val_sample_weight), got a {got}"
+                )
             vx, vy, *vsw = validation_data
-            val = self._prepare(vx, vy, vsw[0] if vsw else None)
+            val = self._prepare(vx, vy, vsw[0] if vsw else None, prefix="validation_data ")
         elif validation_split:
             if not 0.0 < validation_split < 1.0:
                 raise ValueError(f"validation_split must be in (0, 1), got {validation_split}")
@@ -323,45 +355,70 @@ class Trainer:
             {"epochs": epochs, "steps": steps, "verbose": verbose},
         )
         self.stop_training = False
-        cbs.on_train_begin()
-        logs = {}
-        for epoch in range(initial_epoch, epochs):
-            self.reset_metrics()
-            cbs.on_epoch_begin(epoch)
-            if verbose == 1:
-                print(f"Epoch {epoch + 1}/{epochs}")
-            bar = Progbar(steps, verbose=verbose)
-            start = time.perf_counter()
-            order = backend.rng().permutation(n) if shuffle else None
-            for step, index in enumerate(D.batches(n, batch_size, order)):
-                if step >= steps:
+        self._fit_interrupted = False
+        self._initial_epoch, self._initial_step = None, 0
+        with _StopOnSigint() as ctrl_c:
+            cbs.on_train_begin({})
+            # BackupAndRestore, restoring a backup, says where to go on (as in Keras).
+            if self._initial_epoch is not None:
+                initial_epoch = int(self._initial_epoch)
+            skip = int(self._initial_step or 0)
+            self._initial_epoch, self._initial_step = None, 0
+            logs, training_logs, stopped_at = {}, None, None
+            for epoch in range(initial_epoch, epochs):
+                self.reset_metrics()
+                cbs.on_epoch_begin(epoch, {})
+                if verbose == 1:
+                    print(f"Epoch {epoch + 1}/{epochs}")
+                bar = Progbar(steps, verbose=verbose)
+                start = time.perf_counter()
+                order = backend.rng().permutation(n) if shuffle else None
+                for step, index in enumerate(D.batches(n, batch_size, order)):
+                    if step >= steps:
+                        break
+                    if step < skip:  # done before the backup this run resumed from
+                        continue
+                    cbs.on_train_batch_begin(step, {})
+                    self._train_batch(
+                        D.take(xs, index), D.take(ys, index), None if sw is None else sw[index]
+                    )
+                    logs = self._logs()
+                    cbs.on_train_batch_end(step, logs)
+                    if step + 1 < steps:
+                        bar.update(step + 1, logs)
+                    if ctrl_c.requested:
+                        stopped_at = (epoch, step)
+                        break
+                    if self.stop_training:
+                        break
+                skip = 0
+                if stopped_at is not None:
+                    if verbose == 1 and bar.dynamic:
+                        print()  # end the progress bar's line
                     break
-                cbs.on_train_batch_begin(step)
-                self._train_batch(
-                    D.take(xs, index), D.take(ys, index), None if sw is None else sw[index]
-                )
-                logs = self._logs()
-                cbs.on_train_batch_end(step, logs)
-                if step + 1 < steps:
-                    bar.update(step + 1, logs)
+                epoch_logs = dict(logs)
+                if val is not None and (epoch + 1) % validation_freq == 0:
+                    val_logs = self._evaluate_arrays(*val, validation_batch_size or batch_size)
+                    epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                elapsed = time.perf_counter() - start
+                bar.update(steps, epoch_logs, finalize=True)
+                if verbose == 2:
+                    items = "".join(f" - {k}: {format_value(v)}" for k, v in epoch_logs.items())
+                    print(
+                        f"Epoch {epoch + 1}/{epochs}\n{steps}/{steps} - {format_duration(elapsed)}"
+                        f" - {format_duration(elapsed / max(steps, 1))}/step{items}"
+                    )
+                cbs.on_epoch_end(epoch, epoch_logs)
+                training_logs = epoch_logs
+                if ctrl_c.requested:
+                    stopped_at = (epoch, steps - 1)
+                    break
                 if self.stop_training:
                     break
-            epoch_logs = dict(logs)
-            if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_arrays(*val, validation_batch_size or batch_size)
-                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
-            elapsed = time.perf_counter() - start
-            bar.update(steps, epoch_logs, finalize=True)
-            if verbose == 2:
-                items = "".join(f" - {k}: {format_value(v)}" for k, v in epoch_logs.items())
-                print(
-                    f"Epoch {epoch + 1}/{epochs}\n{steps}/{steps} - {format_duration(elapsed)}"
-                    f" - {format_duration(elapsed / max(steps, 1))}/step{items}"
-                )
-            cbs.on_epoch_end(epoch, epoch_logs)
-            if self.stop_training:
-                break
-        cbs.on_train_end(logs)
+            if stopped_at is not None:
+                self._fit_interrupted = True
+                print(_interrupt_message(stopped_at, epochs, steps, len(history.epoch)))
+            cbs.on_train_end(training_logs if training_logs is not None else logs)
         return history
 
     def _evaluate_arrays(self, xs, ys, sw, batch_size, cbs=None, bar=None):
@@ -370,7 +427,7 @@ class Trainer:
         logs = {}
         for step, index in enumerate(D.batches(n, batch_size)):
             if cbs:
-                cbs.on_test_batch_begin(step)
+                cbs.on_test_batch_begin(step, {})
             self._test_batch(
                 D.take(xs, index), D.take(ys, index), None if sw is None else sw[index]
             )
@@ -399,7 +456,7 @@ class Trainer:
         xs, ys, sw = self._prepare(x, y, sample_weight)
         steps_total = -(-len(xs[0]) // batch_size)
         cbs = CallbackList(list(callbacks or []), self, {"steps": steps_total, "verbose": verbose})
-        cbs.on_test_begin()
+        cbs.on_test_begin({})
         bar = Progbar(steps_total, verbose=verbose)
         logs = self._evaluate_arrays(xs, ys, sw, batch_size, cbs, bar)
         cbs.on_test_end(logs)
@@ -420,12 +477,12 @@ class Trainer:
         n = len(xs[0])
         total = -(-n // batch_size)
         cbs = CallbackList(list(callbacks or []), self, {"steps": total, "verbose": verbose})
-        cbs.on_predict_begin()
+        cbs.on_predict_begin({})
         bar = Progbar(total, verbose=verbose)
         results = None
         for step, index in enumerate(D.batches(n, batch_size)):
-            cbs.on_predict_batch_begin(step)
-            outs = self.predict_on_batch([a[index] for a in xs] if len(xs) > 1 else xs[0][index])
+            cbs.on_predict_batch_begin(step, {})
+            outs = self._predict_batch(self._model_input(D.take(xs, index)))
             outs = outs if isinstance(outs, list) else [outs]
             if results is None:
                 results = [np.empty((n, *o.shape[1:]), dtype=o.dtype) for o in outs]
@@ -433,10 +490,16 @@ class Trainer:
                 r[index] = o
             cbs.on_predict_batch_end(step, {"outputs": outs})
             bar.update(step + 1)
-        cbs.on_predict_end()
+        cbs.on_predict_end({})
         return results[0] if len(results) == 1 else results
 
     def predict_on_batch(self, x):
+        """The outputs for one batch ``x``, checked like ``predict``'s input."""
+        xs, _, _ = self._prepare(x, need_y=False)
+        outs = self._predict_batch(self._model_input(xs))
+        return outs[0] if isinstance(outs, list) and len(outs) == 1 else outs  # as predict
+
+    def _predict_batch(self, x):
         with no_grad():
             out = self(x, training=False)
         if isinstance(out, (list, tuple)):
@@ -470,6 +533,98 @@ def _fmt(shape):
     from ..layers.base import format_shape
 
     return format_shape(shape)
+
+
+class _StopOnSigint:
+    """Within ``with``: Ctrl-C (SIGINT) asks ``fit`` to stop at the end of the current batch.
+
+    Why: a ``KeyboardInterrupt`` raised wherever Python happens to be can land between a
+    weight's update and the next one's, leaving the model half-stepped, and it skips
+    ``on_train_end`` (where callbacks restore best weights or finish their files). So the
+    handler only sets ``requested``; the training loop looks at it after each batch. A second
+    Ctrl-C raises ``KeyboardInterrupt`` at once, for a batch that takes too long.
+
+    The handler is installed only in the main thread (Python delivers signals there and
+    ``signal.signal`` works nowhere else) and only over a Python-level handler or the default:
+    a SIGINT that is ignored (``SIG_IGN``, e.g. under ``nohup``) stays ignored. The previous
+    handler is put back on exit, whatever happened.
+    """
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+        self._installed = False
+
+    def __enter__(self):
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        try:
+            previous = signal.getsignal(signal.SIGINT)
+        except (ValueError, OSError):
+            return self
+        if previous is None or previous == signal.SIG_IGN:
+            return self  # set from C (cannot be restored) or ignored on purpose
+        self._previous = previous
+        signal.signal(signal.SIGINT, self._handle)
+        self._installed = True
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc):
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous)
+            self._installed = False
+        return False
+
+
+def _interrupt_message(stopped_at, epochs, steps, finished):
+    """The one line ``fit`` prints when Ctrl-C stopped it."""
+    epoch, step = stopped_at
+    return (
+        f"Training interrupted at epoch {epoch + 1}/{epochs}, batch {step + 1}/{steps}: the "
+        f"model holds the weights of that batch, the last one finished; the History returned "
+        f"has the {finished} finished epoch(s)."
+    )
+
+
+def _metric_specs(metrics, n_out, names):
+    """``compile(metrics=...)`` as one list of metric identifiers per output (or ``None``).
+
+    Keras's forms: a flat list (every output gets each metric), a list of lists (one list per
+    output, in order; ``None`` for none) and a dict keyed by output name (a value may be one
+    metric or a list).
+    """
+    if metrics is None:
+        return [None] * n_out
+
+    def as_group(item):
+        if item is None:
+            return None
+        return list(item) if isinstance(item, (list, tuple)) else [item]
+
+    if isinstance(metrics, dict):
+        unknown = sorted(set(metrics) - set(names))
+        if unknown:
+            raise ValueError(
+                f"compile(metrics=...) names outputs {unknown}, but the model's outputs are {names}"
+            )
+        return [as_group(metrics.get(name)) for name in names]
+    if not isinstance(metrics, (list, tuple)):
+        metrics = [metrics]
+    nested = [m for m in metrics if isinstance(m, (list, tuple))]
+    if not nested:
+        return [list(metrics)] * n_out
+    if len(metrics) == n_out and all(m is None or isinstance(m, (list, tuple)) for m in metrics):
+        return [as_group(m) for m in metrics]
+    raise ValueError(
+        f"compile(metrics=...) got {len(metrics)} entries for a model of {n_out} output(s): "
+        "pass a flat list (applied to every output), one list per output, or a dict keyed by "
+        f"output name ({names})"
+    )
 
 
 def _verbosity(verbose):
