@@ -5,8 +5,8 @@
 (NumPy's ufuncs and BLAS calls release the GIL). The default is the number of cores this process
 may run on, or ``$NPCONV_NUM_THREADS``.
 
-While such a piece-parallel call runs, the BLAS library is held at one thread, because npconv's
-own threads already keep every core busy. Measured on the 2-core benchmark machine with other
+While npconv's ops run (``parallel``), the BLAS library is held at one thread, because npconv's
+own threads already keep every core busy, and ``set_num_threads(1)`` then means one core. Measured on the 2-core benchmark machine with other
 processes running: OpenBLAS at 2 threads under npconv's small per-chunk GEMMs fell to 1/50 of
 its speed (its workers spin waiting for work and lose their core to other processes), while two
 npconv threads each running 1-thread GEMMs kept the speed of an idle machine. The BLAS setting
@@ -185,11 +185,18 @@ def parallel(fn, n: int, *, min_size: int = 1, grain: int = 1, threads: int | No
     global _pool
     threads = _threads if threads is None else threads
     parts = min(threads, max(1, n // max(min_size, 1)))
-    if parts <= 1 or getattr(_local, "inside", False):
+    if getattr(_local, "inside", False) or n <= 0:
         return [fn(0, n)] if n > 0 else []
     ranges = pieces(n, parts, grain)
     if len(ranges) == 1:
-        return [fn(*ranges[0])]
+        # one piece, still with BLAS at one thread: npconv's setting bounds all its work, and a
+        # multi-threaded BLAS here would leave spinning workers for the next parallel call
+        previous = blas_threads(1)
+        try:
+            return [fn(*ranges[0])]
+        finally:
+            if previous is not None and previous != 1:
+                blas_threads(previous)
     if _pool is None or _pool.size < len(ranges) - 1:
         if _pool is not None:
             _pool.close()
