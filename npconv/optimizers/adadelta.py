@@ -65,6 +65,8 @@ class Adadelta(Optimizer):
         self.rho = rho
         self.epsilon = backend.epsilon() if epsilon is None else epsilon
 
+    _elementwise_update = True
+
     def _slot_groups(self):
         return [[("accumulated_grad", "zeros"), ("accumulated_delta_var", "zeros")]]
 

@@ -60,6 +60,8 @@ class Adagrad(Optimizer):
         self.initial_accumulator_value = initial_accumulator_value
         self.epsilon = backend.epsilon() if epsilon is None else epsilon
 
+    _elementwise_update = True
+
     def _slot_groups(self):
         return [[("accumulator", self.initial_accumulator_value)]]
 

@@ -72,6 +72,8 @@ class Adam(Optimizer):
         self.epsilon = backend.epsilon() if epsilon is None else epsilon
         self.amsgrad = amsgrad
 
+    _elementwise_update = True
+
     def _slot_groups(self):
         groups = [[("momentum", "zeros"), ("velocity", "zeros")]]
         if self.amsgrad:

@@ -63,6 +63,8 @@ class Adamax(Optimizer):
         self.beta_2 = beta_2
         self.epsilon = backend.epsilon() if epsilon is None else epsilon
 
+    _elementwise_update = True
+
     def _slot_groups(self):
         return [[("momentum", "zeros"), ("norm", "zeros")]]
 

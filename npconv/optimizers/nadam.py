@@ -65,6 +65,8 @@ class Nadam(Optimizer):
         self.epsilon = backend.epsilon() if epsilon is None else epsilon
         self._u_product = None
 
+    _elementwise_update = True
+
     def _slot_groups(self):
         return [[("momentum", "zeros"), ("velocity", "zeros")]]
 

@@ -71,6 +71,8 @@ class RMSprop(Optimizer):
         self.epsilon = backend.epsilon() if epsilon is None else epsilon
         self.centered = centered
 
+    _elementwise_update = True
+
     def _slot_groups(self):
         groups = [[("velocity", "zeros")]]
         if self.momentum > 0:

@@ -77,6 +77,8 @@ class SGD(Optimizer):
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
 
+    _elementwise_update = True
+
     def _slot_groups(self):
         return [[("momentum", "zeros")]] if self.momentum != 0 else []
 

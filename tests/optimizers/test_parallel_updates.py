@@ -1,0 +1,56 @@
+"""Large variables are updated in slices on npconv's threads: the result must be exactly the
+whole-array update's (the updates are elementwise)."""
+
+import numpy as np
+import pytest
+
+from npconv import Variable, optimizers
+from npconv.backend import threads
+from npconv.optimizers import base_optimizer
+
+ALL = [
+    optimizers.SGD,
+    optimizers.Adam,
+    optimizers.AdamW,
+    optimizers.Adadelta,
+    optimizers.RMSprop,
+    optimizers.Adagrad,
+    optimizers.Adamax,
+    optimizers.Nadam,
+]
+RICH = {  # non-default arguments, to exercise every slot
+    "SGD": {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True},
+    "Adam": {"learning_rate": 0.01, "amsgrad": True, "beta_1": 0.8},
+    "AdamW": {"learning_rate": 0.01, "weight_decay": 0.1},
+    "Adadelta": {"rho": 0.9},
+    "RMSprop": {"momentum": 0.5, "centered": True},
+}
+
+
+def run(cls, sliced, monkeypatch, steps=3):
+    monkeypatch.setattr(base_optimizer, "PARALLEL_MIN_SIZE", 64 if sliced else 1 << 40)
+    monkeypatch.setattr(threads, "_threads", 3 if sliced else 1)
+    rng = np.random.default_rng(0)
+    big = Variable(rng.standard_normal((50, 41)).astype(np.float32), name="big")
+    small = Variable(rng.standard_normal(7).astype(np.float32), name="small")
+    opt = cls(**RICH.get(cls.__name__, {}))
+    for _ in range(steps):
+        grads = [rng.standard_normal(v.shape).astype(np.float32) for v in (big, small)]
+        opt.apply_gradients(zip(grads, [big, small]))
+    return big.data.copy(), small.data.copy(), [v.data.copy() for v in opt.variables]
+
+
+@pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
+def test_sliced_update_equals_whole(cls, monkeypatch):
+    whole = run(cls, False, monkeypatch)
+    sliced = run(cls, True, monkeypatch)
+    np.testing.assert_array_equal(whole[0], sliced[0])
+    np.testing.assert_array_equal(whole[1], sliced[1])
+    for a, b in zip(whole[2], sliced[2]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_every_builtin_optimizer_is_marked_elementwise():
+    for cls in ALL:
+        assert cls._elementwise_update, cls.__name__
+    assert not optimizers.Optimizer._elementwise_update
