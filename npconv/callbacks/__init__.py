@@ -4,6 +4,7 @@
 EarlyStopping``; names, arguments, defaults and behaviour are Keras 3's.
 """
 
+from .backup_and_restore import BackupAndRestore
 from .base import Callback, CallbackList, History
 from .csv_logger import CSVLogger
 from .early_stopping import EarlyStopping
@@ -15,6 +16,7 @@ from .reduce_lr_on_plateau import ReduceLROnPlateau
 from .terminate_on_nan import TerminateOnNaN
 
 __all__ = [
+    "BackupAndRestore",
     "CSVLogger",
     "Callback",
     "CallbackList",
