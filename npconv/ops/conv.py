@@ -309,7 +309,7 @@ class Conv(Function):
                 sb,
                 *(s * st for s, st in zip(ss, self.strides)),
             )
-            windows = as_strided(xc, shape, strides, writeable=False)
+            windows = _strided(xc, shape, strides)
             cols = buf[: windows.size].reshape(windows.shape)
             xp.copyto(cols, windows)
             return cols.reshape(self.kcount, -1).T[None]
@@ -321,7 +321,7 @@ class Conv(Function):
             *(s * d for s, d in zip(ss, self.dilation)),
             sc,
         )
-        windows = as_strided(xc, shape, strides, writeable=False)
+        windows = _strided(xc, shape, strides)
         cols = buf[: windows.size].reshape(windows.shape)
         xp.copyto(cols, windows)
         return _by_group(cols.reshape(-1, self.groups * self.kcount * self.cg), self.groups)
@@ -340,7 +340,7 @@ class Conv(Function):
         sb, *ss, sc = buf.strides
         wshape = (b, *self.padded, *self.ksize, f)
         strides = (sb, *ss, *(s * d for s, d in zip(ss, self.dilation)), sc)
-        windows = as_strided(buf, wshape, strides, writeable=False)
+        windows = _strided(buf, wshape, strides)
         cols = scratch("conv.gcols", windows.size, self.dtype).reshape(wshape)
         xp.copyto(cols, windows)
         xp.matmul(cols.reshape(-1, self.kcount * f), self.kernel_t,
@@ -375,6 +375,14 @@ def _diagonal_blocks(dense, groups):
     return xp.moveaxis(diagonal, -1, -2).reshape(*k, c // groups, f)
 
 
+def _strided(a, shape, strides):
+    """The strided view of ``a`` (read only by the callers). ``ndarray(buffer=a)`` when ``a`` is
+    contiguous: 2.6 us, against 21 us for ``as_strided``, which a batch-32 step calls ~20 times."""
+    if a.flags.c_contiguous:
+        return xp.ndarray(shape, a.dtype, a, 0, strides)
+    return as_strided(a, shape, strides, writeable=False)
+
+
 def _by_group(a, groups):
     """``(..., M, G * n)`` -> the view ``(..., G, M, n)``: group g's columns as one matrix.
 
@@ -382,6 +390,8 @@ def _by_group(a, groups):
     dimension larger than the row), so grouped GEMMs read and write in place.
     """
     *lead, m, gn = a.shape
+    if groups == 1:
+        return a[..., None, :, :]  # moveaxis costs 20 us a call
     return xp.moveaxis(a.reshape(*lead, m, groups, gn // groups), -2, -3)
 
 
