@@ -314,7 +314,15 @@ class Trainer:
         validation_batch_size=None,
         validation_freq=1,
     ):
-        """Train for ``epochs`` passes over ``(x, y)``; return the ``History``."""
+        """Train for ``epochs`` passes over ``(x, y)``; return the ``History``.
+
+        The data are checked before anything runs (``npconv.training.data``). Ctrl-C stops
+        training at the end of the current batch (a second Ctrl-C aborts at once): ``fit``
+        prints one line saying where, runs ``on_train_end`` and returns the ``History`` of the
+        finished epochs; the model keeps the weights of the last finished batch. A
+        ``BackupAndRestore`` callback may move the start past ``initial_epoch`` — to resume
+        a run from its backup, as in Keras.
+        """
         self._check_compiled("training it")
         verbose = _verbosity(verbose)
         batch_size = _batch_size(batch_size)
