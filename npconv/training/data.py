@@ -21,6 +21,7 @@ what came:
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import sys
 import warnings
@@ -67,6 +68,15 @@ def as_list(x):
     if isinstance(x, dict):
         return x
     return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def is_nested_samples(value) -> bool:
+    """Whether ``value`` is a Python list of samples (``[0, 1, 2]``, ``[[0.1, 0.2], ...]``)
+    rather than a list of arrays, one per input or output. Only read for single-input
+    (single-output) models, where a list of several plain numbers or lists can only be data."""
+    if not isinstance(value, (list, tuple)) or len(value) < 2:
+        return False
+    return all(isinstance(v, (numbers.Number, list, tuple)) for v in value)
 
 
 def _numeric_array(x, what):

@@ -91,6 +91,11 @@ class Trainer:
         outs = getattr(self, "outputs", None)
         return len(outs) if getattr(self, "_functional", False) and outs else 1
 
+    def _single_input_model(self):
+        if getattr(self, "_functional", False):
+            return len(self.inputs) == 1
+        return hasattr(self, "_stack")  # Sequential; a subclassed model may take several
+
     def _model_input(self, xs):
         """What the model is called on: one array, or the list a model built with a list of
         inputs expects — even a list of one (``Model([x], [y])``), which must not be unwrapped
@@ -196,6 +201,8 @@ class Trainer:
         problem is reported here, before any training, naming the argument (``prefix`` is
         ``"validation_data "`` for the validation set)."""
         xs = D.as_list(x)
+        if self._single_input_model() and D.is_nested_samples(x):
+            xs = [x]  # a plain list of samples, not a list of inputs
         if xs is None:
             raise ValueError(f"No input data: pass {prefix}x")
         if isinstance(xs, dict):
@@ -213,6 +220,8 @@ class Trainer:
         y_names = []
         if y is not None:
             ys = D.as_list(y)
+            if self._n_outputs() == 1 and D.is_nested_samples(y):
+                ys = [y]  # a plain list of labels, not a list of targets
             if isinstance(ys, dict):
                 names = self._output_names()
                 missing = [n for n in names if n not in ys]

@@ -474,3 +474,15 @@ def test_callbacks_always_get_dicts():
     } <= hooks
     for name, args in recorder.calls:
         assert isinstance(args[-1], dict), (name, args)
+
+
+def test_python_lists_of_samples_and_labels():
+    """A single-input, single-output model takes plain Python lists as Keras users write
+    them: a list of samples is data, not a list of inputs."""
+    npconv.utils.set_random_seed(0)
+    model = Sequential([L.Input((2,)), L.Dense(3, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    x, y = [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]], [0, 1, 2]
+    assert model.fit(x, y, verbose=0).epoch == [0]
+    assert model.predict(x, verbose=0).shape == (3, 3)
+    refused(model, lambda m: m.fit([[0.1, 0.2], [0.3]], [0, 1], verbose=0), ValueError, "ragged")
