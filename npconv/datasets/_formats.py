@@ -58,15 +58,18 @@ def _open_binary(path):
     return f, None
 
 
-def _read_into(f, buffer) -> int:
-    view = memoryview(buffer).cast("B")
-    got = 0
-    while got < len(view):
-        n = f.readinto(view[got:])
-        if not n:
+_CHUNK = 1 << 24
+
+
+def _read_at_most(f, nbytes) -> bytearray:
+    """Up to ``nbytes`` from ``f``, grown chunk by chunk (never allocated up front)."""
+    data = bytearray()
+    while len(data) < nbytes:
+        chunk = f.read(min(_CHUNK, nbytes - len(data)))
+        if not chunk:
             break
-        got += n
-    return got
+        data += chunk
+    return data
 
 
 def read_idx(path, item_shape=(), dtype_code=0x08) -> np.ndarray:
@@ -100,14 +103,18 @@ def read_idx(path, item_shape=(), dtype_code=0x08) -> np.ndarray:
         dims = struct.unpack(f">{ndim}I", dims_raw)
         if dims[1:] != item_shape:
             raise DatasetFormatError(path, f"items of shape {dims[1:]}, expected {item_shape}")
-        out = np.empty(dims, dtype=np.dtype(_IDX_TYPES[code]))
-        got = _read_into(f, out)
-        if got < out.nbytes:
+        dtype = np.dtype(_IDX_TYPES[code])
+        nbytes = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+        # The header's word is not trusted with memory: read in bounded chunks, so a header
+        # promising terabytes costs only what the file really holds before it is caught.
+        data = _read_at_most(f, nbytes)
+        if len(data) < nbytes:
             raise DatasetFormatError(
                 path,
-                f"truncated: the header promises {dims[0]} items ({out.nbytes} bytes of data), "
-                f"the file holds {got} bytes",
+                f"truncated: the header promises {dims[0]} items ({nbytes} bytes of data), "
+                f"the file holds {len(data)} bytes",
             )
+        out = np.frombuffer(data, dtype=dtype).reshape(dims)
         if f.read(1):
             raise DatasetFormatError(path, f"data continues after the {dims[0]} items promised")
     except _READ_ERRORS as exc:
@@ -166,6 +173,8 @@ def read_npz_split(path, item_shape=(28, 28), num_classes=10):
                 raise DatasetFormatError(path, f"x_{part}/y_{part} unreadable ({exc})") from exc
             except Exception as exc:  # BadZipFile (CRC), EOFError, zlib.error
                 raise DatasetFormatError(path, f"damaged member x_{part}/y_{part} ({exc})") from exc
+            if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
+                raise DatasetFormatError(path, f"x_{part}/y_{part} is not a .npy array")
             if x.dtype != np.uint8 or x.ndim != 1 + len(item_shape) or x.shape[1:] != item_shape:
                 raise DatasetFormatError(
                     path,

@@ -11,17 +11,10 @@ gzipped), ``read_npz_split``, ``read_cifar_batch`` and ``read_cifar_archive`` (`
 Run with ``-s`` to see how many examples ran and how they ended; set
 ``NPCONV_FUZZ_EXAMPLES`` (default 200 per property) to search harder.
 
-Known issues found by these properties, in ``npconv/datasets/_formats.py`` (each pinned by a
-strict ``xfail`` test at the end, which starts failing the day it is fixed — then delete the
-tolerance in ``known_issue``):
-
-- ``read_idx`` allocates the array its header promises before reading, so a header claiming
-  terabytes raises ``MemoryError`` (``test_idx_header_promising_terabytes``);
-- ``read_npz_split``: ``NpzFile`` returns a member that lacks the ``.npy`` magic as raw
-  ``bytes``, on which the reader fails with ``AttributeError``
-  (``test_npz_member_without_npy_magic``).
-
-The properties tolerate exactly those two cases and count them separately. (A CIFAR batch
+Two bugs these properties found are fixed and pinned by the tests at the end: ``read_idx``
+allocated what its header promised before reading (a header claiming terabytes raised
+``MemoryError``), and ``read_npz_split`` used a member without the ``.npy`` magic, which
+``NpzFile`` returns as ``bytes``, as an array. (A CIFAR batch
 pickled at protocol 5 is refused as unsafe — NumPy then pickles arrays through
 ``numpy._core.numeric._frombuffer`` — which is by design: the real batches are protocol 2.)
 """
@@ -185,23 +178,6 @@ def idx_promise(content):
     return int(np.prod(dims, dtype=object)) * size
 
 
-def known_issue(parser, error, contents):
-    """The name of the known issue ``error`` is (see the module docstring), else ``None``."""
-    if (
-        parser == "idx"
-        and isinstance(error, MemoryError)
-        and max(idx_promise(c) for c in contents) > IDX_PROMISE_LIMIT
-    ):
-        return "MemoryError on a header promising > 1 GiB"
-    if (
-        parser == "npz"
-        and isinstance(error, AttributeError)
-        and "'bytes' object has no attribute" in str(error)
-    ):
-        return "member without the .npy magic read as bytes"
-    return None
-
-
 def attempt(parser, kind, call, *contents, expect=DatasetFormatError):
     """Write ``contents`` to files and run ``call(*paths)``: it returns, or raises ``expect``
     naming one of the files. Counts the outcome."""
@@ -212,11 +188,6 @@ def attempt(parser, kind, call, *contents, expect=DatasetFormatError):
     except expect as e:
         assert any(p in str(e) for p in paths), f"{e!r} names none of {paths}"
         OUTCOMES[f"{parser} {kind} refused"] += 1
-    except Exception as e:
-        issue = known_issue(parser, e, contents)
-        if issue is None:
-            raise
-        OUTCOMES[f"{parser} known issue: {issue}"] += 1
     finally:
         for p in paths:
             os.unlink(p)
@@ -497,12 +468,6 @@ def test_valid_seeds_are_read():
         os.unlink(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=MemoryError,
-    reason="known issue: read_idx allocates what the header promises before reading "
-    "(npconv/datasets/_formats.py); it should check the file's size, or read in chunks",
-)
 def test_idx_header_promising_terabytes():
     content = struct.pack(">BBBB", 0, 0, 0x08, 3) + struct.pack(">3I", 2**32 - 1, 28, 28)
     path = write(content + bytes(100))
@@ -513,13 +478,6 @@ def test_idx_header_promising_terabytes():
         os.unlink(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="known issue: NpzFile returns a member without the .npy magic as bytes, and "
-    "read_npz_split (npconv/datasets/_formats.py) uses it as an array; it should check "
-    "isinstance(x, np.ndarray)",
-)
 def test_npz_member_without_npy_magic():
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
