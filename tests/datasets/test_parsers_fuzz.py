@@ -60,7 +60,6 @@ SETTINGS = settings(
         HealthCheck.filter_too_much,
     ],
 )
-IDX_PROMISE_LIMIT = 2**30  # see the module docstring
 TOP = "cifar-10-batches-py"
 MEMBERS = ("data_batch_1", "test_batch")
 
@@ -158,24 +157,6 @@ def write(content, suffix=""):
     with os.fdopen(fd, "wb") as f:
         f.write(content)
     return path
-
-
-def idx_promise(content):
-    """Bytes of data the (possibly gzipped) IDX header in ``content`` promises, or 0."""
-    try:
-        if content[:2] == b"\x1f\x8b":
-            with gzip.GzipFile(fileobj=io.BytesIO(content)) as f:
-                content = f.read(4 + 4 * 255)
-    except Exception:
-        return 0
-    if len(content) < 4 or content[2] not in (0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E):
-        return 0
-    ndim = content[3]
-    if len(content) < 4 + 4 * ndim:
-        return 0
-    dims = struct.unpack(f">{ndim}I", content[4 : 4 + 4 * ndim])
-    size = {0x08: 1, 0x09: 1, 0x0B: 2, 0x0C: 4, 0x0D: 4, 0x0E: 8}[content[2]]
-    return int(np.prod(dims, dtype=object)) * size
 
 
 def attempt(parser, kind, call, *contents, expect=DatasetFormatError):
