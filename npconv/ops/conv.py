@@ -145,7 +145,8 @@ class Conv(Function):
         if need_x:
             shape = (self.n, cin, *self.spatial) if self.channels_first else (
                 self.n, *self.spatial, cin)
-            gx = (xp.zeros if self.direct and not full else xp.empty)(shape, dtype=self.xdtype)
+            # zeroed chunk by chunk on the threads, in cache, just before col2im adds into it
+            gx = xp.empty(shape, dtype=self.xdtype)
         x, y = self.x, (self.y if relu else None)
 
         def piece(lo, hi):
@@ -189,6 +190,7 @@ class Conv(Function):
                     xp.matmul(_by_group(gyc, g), wt, out=_by_group(dcols, g))
                     dcols = dcols.reshape(k, n1 - n0, *self.out, cin)
                     if self.direct:
+                        gx[n0:n1].fill(0)
                         self._col2im(gx[n0:n1], dcols)
                     else:
                         dx = self._padded_chunk(dx_buf, n1 - n0)
