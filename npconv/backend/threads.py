@@ -1,17 +1,18 @@
 """How many cores npconv's ops use: one process-wide setting, and the pool that uses it.
 
 ``num_threads()`` / ``set_num_threads(n)``: npconv cuts the batch of its heavy ops
-(convolution, dense, pooling, elementwise work) into ``n`` pieces and runs them on ``n`` threads
+(convolution, dense, pooling, elementwise work) into pieces and runs them on ``n`` threads
 (NumPy's ufuncs and BLAS calls release the GIL). The default is the number of cores this process
 may run on, or ``$NPCONV_NUM_THREADS``.
 
 While npconv's ops run (``parallel``), the BLAS library is held at one thread, because npconv's
-own threads already keep every core busy, and ``set_num_threads(1)`` then means one core. Measured on the 2-core benchmark machine with other
-processes running: OpenBLAS at 2 threads under npconv's small per-chunk GEMMs fell to 1/50 of
-its speed (its workers spin waiting for work and lose their core to other processes), while two
-npconv threads each running 1-thread GEMMs kept the speed of an idle machine. The BLAS setting
-is restored after each call, so a user's own NumPy code keeps its threads. OpenBLAS (NumPy's
-wheels) is found among the loaded libraries; with another BLAS nothing is changed.
+own threads already keep every core busy, and ``set_num_threads(1)`` then means one core.
+Measured on the 2-core benchmark machine with other processes running: OpenBLAS at 2 threads
+under npconv's small per-chunk GEMMs fell to 1/50 of its speed (its workers spin waiting for
+work and lose their core to other processes), while two npconv threads each running 1-thread
+GEMMs kept the speed of an idle machine. The BLAS setting is restored after each call, so a
+user's own NumPy code keeps its threads. OpenBLAS (NumPy's wheels) is found among the loaded
+libraries; with another BLAS nothing is changed.
 
 The number of threads changes results by float rounding at most: elementwise work is the same
 whichever thread runs it, but BLAS may round a piece's product differently from the whole's
@@ -173,18 +174,27 @@ def pieces(n: int, parts: int, grain: int = 1):
     return out
 
 
-def parallel(fn, n: int, *, min_size: int = 1, grain: int = 1, threads: int | None = None):
-    """Call ``fn(lo, hi)`` once for each of up to ``num_threads()`` contiguous pieces of
-    ``range(n)``, the pieces on different threads, and return the list of results in piece
-    order.
+# Work is cut into up to SPLIT pieces per thread, which the threads take in turn as each finishes
+# its last: on a shared machine one thread often loses its core for a while, and with one piece
+# per thread the whole op waited for it.
+SPLIT = 4
+
+
+def parallel(fn, n: int, *, min_size: int = 1, grain: int = 1, threads: int | None = None,
+             split: int | None = None):
+    """Call ``fn(lo, hi)`` for contiguous pieces of ``range(n)`` on up to ``num_threads()``
+    threads, and return the list of results in piece order (whichever thread ran a piece).
 
     ``min_size``: pieces are at least this long (small work stays on one thread, where a hand-off
-    would cost more than it saves). Inside a running ``parallel`` call (a nested one) everything
-    runs on the calling thread. Exceptions raised by ``fn`` reach the caller.
+    would cost more than it saves); ``grain``: piece lengths are multiples of it; ``split``:
+    at most this many pieces per thread (``SPLIT``; 1 for work that prefers few large pieces).
+    Inside a running ``parallel`` call (a nested one) everything runs on the calling thread.
+    Exceptions raised by ``fn`` reach the caller.
     """
     global _pool
     threads = _threads if threads is None else threads
-    parts = min(threads, max(1, n // max(min_size, 1)))
+    split = SPLIT if split is None else split
+    parts = min(threads * max(split, 1) if threads > 1 else 1, max(1, n // max(min_size, 1)))
     if getattr(_local, "inside", False) or n <= 0:
         return [fn(0, n)] if n > 0 else []
     ranges = pieces(n, parts, grain)
@@ -197,31 +207,37 @@ def parallel(fn, n: int, *, min_size: int = 1, grain: int = 1, threads: int | No
         finally:
             if previous is not None and previous != 1:
                 blas_threads(previous)
-    if _pool is None or _pool.size < len(ranges) - 1:
+    helpers = min(threads, len(ranges)) - 1
+    if _pool is None or _pool.size < helpers:
         if _pool is not None:
             _pool.close()
-        _pool = _Pool(max(len(ranges), _threads) - 1)
+        _pool = _Pool(max(helpers, _threads - 1))
     results = [None] * len(ranges)
+    order = iter(range(len(ranges)))  # next() on it is atomic under the GIL
+    errors = []
 
-    def run(i, lo, hi):
-        results[i] = fn(lo, hi)
+    def take_pieces():
+        for i in order:
+            if errors:
+                return
+            try:
+                results[i] = fn(*ranges[i])
+            except BaseException as e:  # noqa: BLE001 - handed to the caller
+                errors.append(e)
+                return
 
     previous = blas_threads(1)
     _local.inside = True
     try:
-        for i, (lo, hi) in enumerate(ranges[1:], 1):
-            _pool.queues[i - 1].put((run, (i, lo, hi)))
-        error = None
-        try:
-            run(0, *ranges[0])
-        except BaseException as e:  # noqa: BLE001 - wait for the workers before raising
-            error = e
-        for _ in ranges[1:]:
+        for k in range(helpers):
+            _pool.queues[k].put((take_pieces, ()))
+        take_pieces()
+        for _ in range(helpers):
             e = _pool.done.get()
-            if error is None and e is not None:
-                error = e
-        if error is not None:
-            raise error
+            if e is not None:
+                errors.append(e)
+        if errors:
+            raise errors[0]
     finally:
         _local.inside = False
         if previous is not None and previous != 1:

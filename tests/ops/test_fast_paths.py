@@ -132,8 +132,13 @@ def test_results_do_not_depend_on_threads(op, monkeypatch):
 
 def test_parallel_covers_the_range_and_raises():
     seen = []
-    out = threads.parallel(lambda lo, hi: seen.append((lo, hi)) or hi - lo, 10, threads=3)
+    out = threads.parallel(lambda lo, hi: seen.append((lo, hi)) or hi - lo, 10, threads=3,
+                           split=1)
     assert sorted(seen) == [(0, 3), (3, 6), (6, 10)] and out == [3, 3, 4]
+    # more pieces than threads, taken as threads free up; results still in piece order
+    out = threads.parallel(lambda lo, hi: (lo, hi), 100, threads=2, split=4)
+    assert len(out) == 8 and out[0][0] == 0 and out[-1][1] == 100
+    assert all(a[1] == b[0] for a, b in zip(out, out[1:]))
     assert threads.parallel(lambda lo, hi: hi, 0) == []
 
     def boom(lo, hi):
@@ -144,7 +149,7 @@ def test_parallel_covers_the_range_and_raises():
         threads.parallel(boom, 10, threads=2)
     # a nested call runs on the calling thread
     inner = threads.parallel(lambda lo, hi: threads.parallel(lambda a, b: (a, b), 4), 8,
-                             threads=2)
+                             threads=2, split=1)
     assert inner == [[(0, 4)], [(0, 4)]]
 
 
