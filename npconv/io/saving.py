@@ -147,7 +147,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 def load_weights(model, filepath):
     """Load into ``model`` the weights of ``filepath`` (a weights file or a whole-model file),
     matched in ``get_weights`` order and checked layer by layer before any is changed. A Keras
-    HDF5 file goes to ``npconv.io.keras_h5.load_weights_h5`` when that module exists."""
+    HDF5 file goes to ``npconv.io.keras_h5.load_weights_h5`` when that module exists, and so do,
+    through ``keras_h5.loader_for``, a real Keras 3 ``.keras`` zip (its ``model.weights.h5``)
+    and a file named ``.h5`` that is neither HDF5 nor a zip (to be told so clearly)."""
     path = _existing(filepath)
     if _is_hdf5(path):
         module = _keras_h5()
@@ -158,6 +160,11 @@ def load_weights(model, filepath):
                 "npconv.io.keras_h5, which this npconv does not have yet",
             )
         return module.load_weights_h5(model, path)
+    module = _keras_h5()
+    loader_for = getattr(module, "loader_for", None)
+    loader = loader_for(path) if loader_for is not None else None
+    if loader is not None:  # a real Keras .keras zip, or an .h5 name on a non-HDF5 file
+        return loader(model, path)
     _assign_weights(model, read_model_file(path), path)
 
 
