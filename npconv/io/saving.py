@@ -117,6 +117,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             "Keras HDF5 weights with model.load_weights(path) (npconv.io.keras_h5): build the "
             "model in code, then load its weights",
         )
+    module = _keras_h5()
+    if module is not None and module.is_keras_archive(path):  # a .keras written by real Keras
+        return module.load_keras_model(path)
     content = read_model_file(path)
     if content.kind != "model":
         raise ModelFileError(

@@ -216,6 +216,12 @@ def test_load_model_reads_legacy_whole_model_h5(name):
     assert max_difference(model, name) < TOLERANCE
 
 
+@pytest.mark.parametrize("name", ["tutorial004", "mixed", "two_inputs"])
+def test_load_model_reads_a_real_keras_file(name):
+    model = load_model(REF / f"{name}.keras")
+    assert max_difference(model, name) < TOLERANCE
+
+
 def test_load_model_h5_refuses_weights_only_file():
     with pytest.raises(ModelFileError, match="weights only"):
         load_model(REF / "tutorial004.legacy.weights.h5")
