@@ -97,7 +97,8 @@ class BatchNormalization(Layer):
         )
 
     def get_config(self):
-        from .. import initializers
+        from .. import constraints, initializers, regularizers
+        from .core import _serialize
 
         def ser(i):
             return initializers.serialize(initializers.get(i))
@@ -113,4 +114,9 @@ class BatchNormalization(Layer):
             "gamma_initializer": ser(self.gamma_initializer),
             "moving_mean_initializer": ser(self.moving_mean_initializer),
             "moving_variance_initializer": ser(self.moving_variance_initializer),
+            "beta_regularizer": _serialize(regularizers.get(self.beta_regularizer), regularizers),
+            "gamma_regularizer": _serialize(regularizers.get(self.gamma_regularizer),
+                                            regularizers),
+            "beta_constraint": _serialize(constraints.get(self.beta_constraint), constraints),
+            "gamma_constraint": _serialize(constraints.get(self.gamma_constraint), constraints),
         }
