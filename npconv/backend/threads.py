@@ -43,6 +43,7 @@ def _default_threads():
 _threads = _default_threads()
 _pool = None  # _Pool, made on first use
 _local = threading.local()  # .inside: a parallel() call is running on this thread
+_busy = threading.Lock()  # held while a parallel() call uses the pool
 
 
 def num_threads() -> int:
@@ -198,15 +199,24 @@ def parallel(fn, n: int, *, min_size: int = 1, grain: int = 1, threads: int | No
     if getattr(_local, "inside", False) or n <= 0:
         return [fn(0, n)] if n > 0 else []
     ranges = pieces(n, parts, grain)
-    if len(ranges) == 1:
-        # one piece, still with BLAS at one thread: npconv's setting bounds all its work, and a
-        # multi-threaded BLAS here would leave spinning workers for the next parallel call
-        previous = blas_threads(1)
+    if len(ranges) > 1 and _busy.acquire(blocking=False):
         try:
-            return [fn(*ranges[0])]
+            return _run_pieces(fn, ranges, threads)
         finally:
-            if previous is not None and previous != 1:
-                blas_threads(previous)
+            _busy.release()
+    # One piece, or another of the user's threads is using the pool: run it here, still with
+    # BLAS at one thread (npconv's setting bounds all its work, and a multi-threaded BLAS here
+    # would leave spinning workers behind for the next parallel call).
+    previous = blas_threads(1)
+    try:
+        return [fn(0, n)]
+    finally:
+        if previous is not None and previous != 1:
+            blas_threads(previous)
+
+
+def _run_pieces(fn, ranges, threads):
+    global _pool
     helpers = min(threads, len(ranges)) - 1
     if _pool is None or _pool.size < helpers:
         if _pool is not None:

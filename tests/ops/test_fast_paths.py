@@ -153,6 +153,23 @@ def test_parallel_covers_the_range_and_raises():
     assert inner == [[(0, 4)], [(0, 4)]]
 
 
+def test_parallel_from_two_user_threads():
+    import threading
+
+    out = {}
+
+    def work(k):
+        out[k] = [threads.parallel(lambda lo, hi: sum(range(lo, hi)), 1000, threads=2)
+                  for _ in range(200)]
+
+    users = [threading.Thread(target=work, args=(k,)) for k in range(2)]
+    for t in users:
+        t.start()
+    for t in users:
+        t.join()
+    assert all(sum(r) == sum(range(1000)) for k in out for r in out[k])
+
+
 def test_pieces_respect_grain():
     assert threads.pieces(20, 2, grain=8) == [(0, 8), (8, 20)]
     assert threads.pieces(3, 4) == [(0, 1), (1, 2), (2, 3)]
