@@ -113,11 +113,17 @@ def _warn_not_finite(a, what):
     """Warn, counting them, when the float array ``a`` holds NaN or infinite values."""
     if not np.issubdtype(a.dtype, np.floating):
         return
-    finite = np.isfinite(a)
-    if finite.all():
+    # NaN and inf survive a sum, so one float64 reduction (no array-sized mask) clears the
+    # common case; only data that fails it is counted, in bounded chunks.
+    if np.isfinite(np.sum(a, dtype=np.float64)):
         return
-    n_nan = int(np.count_nonzero(np.isnan(a)))
-    n_inf = int(a.size - np.count_nonzero(finite) - n_nan)
+    flat = a.reshape(-1)
+    chunks = range(0, flat.size, 1 << 22)
+    n_nan = sum(int(np.count_nonzero(np.isnan(flat[i:i + (1 << 22)]))) for i in chunks)
+    n_bad = sum(int(np.count_nonzero(~np.isfinite(flat[i:i + (1 << 22)]))) for i in chunks)
+    if n_bad == 0:
+        return
+    n_inf = n_bad - n_nan
     parts = [f"{n_nan} NaN" if n_nan else "", f"{n_inf} infinite" if n_inf else ""]
     warnings.warn(
         f"{what} contains {' and '.join(p for p in parts if p)} value(s) (of {a.size}); "
@@ -128,10 +134,14 @@ def _warn_not_finite(a, what):
     )
 
 
-def to_float_array(x, what):
-    """Inputs as an array of ``floatx()``, checked (see the module docstring)."""
+def to_float_array(x, what, convert=True):
+    """Inputs as an array of ``floatx()``, checked (see the module docstring).
+
+    ``convert=False`` checks without converting (``predict`` converts batch by batch, so a
+    million uint8 images never become a float32 copy of themselves)."""
     a = _numeric_array(x, what)
-    a = a.astype(backend.floatx(), copy=False)
+    if convert:
+        a = a.astype(backend.floatx(), copy=False)
     _warn_not_finite(a, what)
     return a
 

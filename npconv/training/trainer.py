@@ -196,7 +196,8 @@ class Trainer:
         self._update_metrics(total, terms, ys, preds, sw)
 
     # data
-    def _prepare(self, x, y=None, sample_weight=None, class_weight=None, need_y=True, prefix=""):
+    def _prepare(self, x, y=None, sample_weight=None, class_weight=None, need_y=True, prefix="",
+                 convert=True):
         """Check and convert what the user passed (see ``npconv.training.data``): every
         problem is reported here, before any training, naming the argument (``prefix`` is
         ``"validation_data "`` for the validation set)."""
@@ -214,7 +215,7 @@ class Trainer:
         if not xs:
             raise ValueError(f"No input data: {prefix}x is an empty list")
         x_names = [f"{prefix}x[{i}]" if len(xs) > 1 else f"{prefix}x" for i in range(len(xs))]
-        xs = [D.to_float_array(a, name) for a, name in zip(xs, x_names)]
+        xs = [D.to_float_array(a, name, convert) for a, name in zip(xs, x_names)]
         self._check_inputs(xs)
         ys = None
         y_names = []
@@ -485,12 +486,14 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs for ``x``, computed batch by batch without recording gradients.
 
-        The result is written into one preallocated array, so memory holds the inputs, the
-        outputs and one batch of activations, however many samples there are.
+        The result is written into one preallocated array, and the inputs are converted to
+        float32 one batch at a time, so memory holds the inputs as given, the outputs and one
+        batch of activations, however many samples there are.
         """
         verbose = _verbosity(verbose)
         batch_size = _batch_size(batch_size)
-        xs, _, _ = self._prepare(x, need_y=False)
+        xs, _, _ = self._prepare(x, need_y=False, convert=False)
+        floatx = backend.floatx()
         n = len(xs[0])
         total = -(-n // batch_size)
         cbs = CallbackList(list(callbacks or []), self, {"steps": total, "verbose": verbose})
@@ -499,7 +502,8 @@ class Trainer:
         results = None
         for step, index in enumerate(D.batches(n, batch_size)):
             cbs.on_predict_batch_begin(step, {})
-            outs = self._predict_batch(self._model_input(D.take(xs, index)))
+            batch = [np.asarray(a, dtype=floatx) for a in D.take(xs, index)]
+            outs = self._predict_batch(self._model_input(batch))
             outs = outs if isinstance(outs, list) else [outs]
             if results is None:
                 results = [np.empty((n, *o.shape[1:]), dtype=o.dtype) for o in outs]
