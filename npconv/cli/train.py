@@ -71,7 +71,8 @@ def train(args, out=print):
     model, epochs, batch_size = build(args, data)
     folder = run_folder(args.out)
     out(f"Model: {model.name}, {model.count_params():,} parameters; "
-        f"{type(model.optimizer).__name__}, {epochs} epochs, batch {batch_size}")
+        f"{type(model.optimizer).__name__}, {epochs} epoch{'s' if epochs != 1 else ''}, "
+        f"batch {batch_size}")
     out(f"Writing to {folder}")
 
     y_train = utils.to_categorical(data.y_train, data.num_classes)
