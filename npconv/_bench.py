@@ -579,16 +579,24 @@ def build_parser(parser=None):
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.worker:
         _worker_main(args)
         return 0
     if args.ops_only:
         bench_ops()
         return 0
+    models = [m for m in args.models.split(",") if m]
+    frameworks = [f for f in args.frameworks.split(",") if f]
+    unknown = [m for m in models if m not in MODELS] + [f for f in frameworks
+                                                        if f not in FRAMEWORKS]
+    if unknown:
+        parser.error(f"unknown model or framework {', '.join(map(repr, unknown))}: models are "
+                     f"{', '.join(MODELS)}; frameworks {', '.join(FRAMEWORKS)}")
     run_bench(
-        models=[m for m in args.models.split(",") if m],
-        frameworks=[f for f in args.frameworks.split(",") if f],
+        models=models,
+        frameworks=frameworks,
         steps=args.steps,
         repeat=args.repeat,
         json_path=args.json_path,

@@ -214,3 +214,14 @@ def test_python_dash_m_npconv(tmp_path):
     done = subprocess.run([sys.executable, "-m", "npconv", "--version"], capture_output=True,
                           text=True, check=True)
     assert done.stdout.strip() == f"npconv {npconv.__version__}"
+
+
+def test_bench_help_and_bad_model(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["bench", "--help"])
+    assert exit_.value.code == 0
+    assert "usage: npconv bench" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_:
+        main(["bench", "--models", "resnet"])
+    assert exit_.value.code == 2
+    assert "resnet" in capsys.readouterr().err
