@@ -97,11 +97,19 @@ class Conv(Function):
             y = xp.empty((self.n, *self.out, f), dtype=self.dtype)
         bias = None if bias is None else bias.astype(self.dtype, copy=False)
         relu = self.activation == "relu"
+        # One input channel (K = 9 rows of patches): the bias rides in the GEMM as a row of ones
+        # in the patches and a row of w, saving a pass over the chunk's outputs (measured on
+        # (24, 28, 28, 1) -> 32, one thread: 0.77 -> 0.56 ms per chunk); wider patches are
+        # better left at K (K + 1 columns cost the GEMM more than the pass it saves).
+        ones = self.kmajor and bias is not None
+        if ones:
+            w = xp.concatenate([w, bias.reshape(1, 1, f)], axis=1)
+            bias = None
 
         def piece(lo, hi):
             padded, cols_buf = self._padded_buffer(), self._cols_buffer()
             for n0, n1 in self._chunks(lo, hi):
-                cols = self._cols(x, n0, n1, padded, cols_buf)
+                cols = self._cols(x, n0, n1, padded, cols_buf, ones=ones)
                 m = cols.shape[1]
                 if self.channels_first:
                     yc = scratch("conv.y", m * f, self.dtype).reshape(m, f)
@@ -272,8 +280,9 @@ class Conv(Function):
             yield n0, min(n0 + self.chunk, hi)
 
     def _cols_buffer(self):
-        return scratch("conv.cols", self.chunk * self.positions * self.kcount * self.cin,
-                       self.dtype)
+        # (one more row of patches in kmajor: the forward's row of ones, see forward)
+        rows = self.kcount * self.cin + (1 if self.kmajor else 0)
+        return scratch("conv.cols", self.chunk * self.positions * rows, self.dtype)
 
     def _padded_buffer(self, zeros=True, key="conv.padded"):
         """Room for one chunk of padded, channels-last x (``None`` when x is used directly).
@@ -302,9 +311,10 @@ class Conv(Function):
 
     # --- im2col and col2im ----------------------------------------------------------------
 
-    def _cols(self, x, n0, n1, padded, buf):
+    def _cols(self, x, n0, n1, padded, buf, ones=False):
         """The patch matrix of samples ``[n0, n1)``, copied into ``buf`` as ``(M, G, K*Cg)``
-        and returned as the ``(G, M, K*Cg)`` view the grouped GEMMs take.
+        and returned as the ``(G, M, K*Cg)`` view the grouped GEMMs take. ``ones`` (one input
+        channel only): a last column of ones, ``(1, M, K + 1)``.
 
         The windows are an ``as_strided`` view ``(b, *out, G, *k, Cg)`` of the chunk: of x
         itself, or of its padded channels-last copy.
@@ -325,9 +335,13 @@ class Conv(Function):
                 *(s * st for s, st in zip(ss, self.strides)),
             )
             windows = _strided(xc, shape, strides)
-            cols = buf[: windows.size].reshape(windows.shape)
-            xp.copyto(cols, windows)
-            return cols.reshape(self.kcount, -1).T[None]
+            m = windows.size // self.kcount
+            rows = self.kcount + (1 if ones else 0)
+            cols = buf[: rows * m].reshape(rows, m)
+            xp.copyto(cols[: self.kcount].reshape(windows.shape), windows)
+            if ones:
+                cols[self.kcount].fill(1)
+            return cols.T[None]
         shape = (n1 - n0, *self.out, self.groups, *self.ksize, self.cg)
         strides = (
             sb,
