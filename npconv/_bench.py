@@ -463,16 +463,6 @@ POOL_SHAPES = [("004 pool", (128, 24, 24, 64)), ("cifar pool", (512, 30, 30, 32)
 DENSE_SHAPES = [("004 dense1", 128, 9216, 128), ("cifar dense1", 512, 7200, 512)]
 
 
-def _best(fn, repeat):
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def bench_ops(repeat=5, out=None):
     """Time npconv's convolution, pooling and dense ops at the seed models' shapes: forward,
     and forward + backward, with the GFLOP/s achieved (2 x multiply-adds of the direct method,
@@ -505,7 +495,7 @@ def bench_ops(repeat=5, out=None):
             xt.grad = k.grad = b.grad = None
             conv(xt, k, b, padding=pad).backward(gy)
 
-        t_f, t_s = _best(fwd, repeat), _best(step, repeat)
+        t_f, t_s = _time(fwd, repeat), _time(step, repeat)
         rows.append({"op": f"{label} conv {shape}->{f}", "forward_ms": 1e3 * t_f,
                      "forward_gflops": 2 * macs / t_f / 1e9, "train_ms": 1e3 * t_s,
                      "train_gflops": 2 * macs * (3 if need_x else 2) / t_s / 1e9})
@@ -523,7 +513,7 @@ def bench_ops(repeat=5, out=None):
             xt.grad = None
             max_pool(xt, 2).backward(gy)
 
-        t_f, t_s = _best(pfwd, repeat), _best(pstep, repeat)
+        t_f, t_s = _time(pfwd, repeat), _time(pstep, repeat)
         rows.append({"op": f"{label} max_pool 2x2 {shape}", "forward_ms": 1e3 * t_f,
                      "forward_gflops": None, "train_ms": 1e3 * t_s, "train_gflops": None})
     for label, n, i, o in DENSE_SHAPES:
@@ -540,7 +530,7 @@ def bench_ops(repeat=5, out=None):
             x.grad = k.grad = b.grad = None
             dense(x, k, b).backward(gy)
 
-        t_f, t_s = _best(dfwd, repeat), _best(dstep, repeat)
+        t_f, t_s = _time(dfwd, repeat), _time(dstep, repeat)
         macs = n * i * o
         rows.append({"op": f"{label} dense ({n},{i})->{o}", "forward_ms": 1e3 * t_f,
                      "forward_gflops": 2 * macs / t_f / 1e9, "train_ms": 1e3 * t_s,
