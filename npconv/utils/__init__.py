@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import backend
 
-__all__ = ["set_random_seed", "to_categorical", "normalize"]
+__all__ = ["set_random_seed", "to_categorical", "normalize", "np_utils"]
 
 
 def set_random_seed(seed: int) -> None:
