@@ -106,7 +106,8 @@ def labels(y, source="data"):
     if y.ndim == 2 and y.shape[1] > 1:
         y = y.argmax(axis=1)
     y = y.reshape(len(y), -1)
-    if y.shape[1] != 1 or y.dtype.kind not in "ui" and not np.all(np.mod(y, 1) == 0):
+    whole = y.dtype.kind in "uib" or (y.dtype.kind == "f" and np.all(np.mod(y, 1) == 0))
+    if y.shape[1] != 1 or not whole:
         raise ValueError(f"{source}: expected integer class labels (N,) or one-hot (N, classes)")
     y = y[:, 0].astype(np.int64)
     if y.size and y.min() < 0:

@@ -174,6 +174,9 @@ def test_failures_exit_1_with_the_file_named(tmp_path, trained, small_npz, capsy
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
     np.savez(tmp_path / "partial.npz", x_train=np.zeros((2, 28, 28), np.uint8))
     np.save(tmp_path / "wrong.npy", np.zeros((5, 5)))
+    np.savez(tmp_path / "words.npz", x_train=np.zeros((2, 28, 28), np.uint8),
+             y_train=np.array(["cat", "dog"]), x_test=np.zeros((1, 28, 28), np.uint8),
+             y_test=np.array(["cat"]))
     (tmp_path / "notes.txt").write_text("hello")
     (tmp_path / "fake.keras").write_bytes(b"garbage")
     cases = [
@@ -186,6 +189,8 @@ def test_failures_exit_1_with_the_file_named(tmp_path, trained, small_npz, capsy
          "bad.npz: not a readable .npz file"),
         (["train", "--dataset", str(tmp_path / "partial.npz"), "--out", str(tmp_path)],
          "missing arrays y_train, x_test, y_test"),
+        (["train", "--dataset", str(tmp_path / "words.npz"), "--out", str(tmp_path)],
+         "expected integer class labels"),
         (["train", "--model", str(tmp_path / "none.py"), "--dataset", str(small_npz),
           "--out", str(tmp_path)], "none.py: no such file"),
         (["predict", model, str(tmp_path / "wrong.npy")], "expected an array shaped (28, 28, 1)"),
