@@ -159,9 +159,18 @@ class Conv(Function):
             gx = xp.empty(shape, dtype=self.xdtype)
         x, y = self.x, (self.y if relu else None)
 
+        # With x used in place and the full-correlation input gradient, the kernel gradient
+        # comes from the same patches of gy: gw[o] = sum_p x[p]^T gy[p - o], and the flipped
+        # patch row of gy at p holds gy[p - o] for every offset o, so gw is one GEMM
+        # x^T (C, M') @ gcols (M', K*F) with no im2col of x.
+        shared = need_w and full and self.direct
+
         def piece(lo, hi):
             gb = xp.zeros((1, self.filters), self.dtype) if need_b else None
-            gw = xp.zeros((g, k * cg, fg), self.dtype) if need_w else None
+            if shared:
+                gw = xp.zeros((cin, k * self.filters), self.dtype)
+            else:
+                gw = xp.zeros((g, k * cg, fg), self.dtype) if need_w else None
             if need_b:
                 ones = xp.ones((1, self.chunk * self.positions), self.dtype)
             if need_w:
@@ -185,12 +194,14 @@ class Conv(Function):
                     gyc = xp.ascontiguousarray(gyc, dtype=self.dtype).reshape(m, self.filters)
                 if need_b:
                     gb += ones[:, :m] @ gyc  # a GEMV: 3x faster than sum(axis=0)
-                if need_w:
+                if need_w and not shared:
                     cols = self._cols(x, n0, n1, padded, cols_buf)
                     gw += xp.matmul(cols.transpose(0, 2, 1), _by_group(gyc, g), out=part)
                 if need_x and full:
                     if self.direct:
-                        self._full_input_grad(gyc, n1 - n0, gx[n0:n1])
+                        gcols = self._full_input_grad(gyc, n1 - n0, gx[n0:n1])
+                        if shared:
+                            gw += xp.matmul(x[n0:n1].reshape(-1, cin).T, gcols, out=part)
                     else:
                         dx = self._padded_chunk(dx_buf, n1 - n0)
                         self._full_input_grad(gyc, n1 - n0, dx)
@@ -215,6 +226,10 @@ class Conv(Function):
         for pw, pb in parts:  # summed in piece order: the same result on any thread count
             gw = pw if gw is None else gw + pw
             gb = pb if gb is None else gb + pb
+        if shared:
+            # (C, K, F) with K in flipped order -> (1, K*C, F) as the im2col path gives it
+            gw = gw.reshape(cin, k, self.filters)[:, ::-1].transpose(1, 0, 2)
+            gw = xp.ascontiguousarray(gw).reshape(1, k * cin, self.filters)
         if need_w:
             gw = gw.transpose(1, 0, 2).reshape(*self.ksize, cg, g * fg)
             if self.blocks > 1:
@@ -358,7 +373,8 @@ class Conv(Function):
     def _full_input_grad(self, gyc, b, dx):
         """``dx`` (``(b, *padded, C)``, channels last) = the stride-1 "full" correlation of the
         chunk's gy with the flipped kernel: patches of gy inside a zero border of
-        ``(k - 1) * dilation``, times ``(K*F, C)``."""
+        ``(k - 1) * dilation``, times ``(K*F, C)``. Returns those patches, ``(M', K*F)``, row
+        p holding gy[p - o] for the flipped offsets o (valid until the next call)."""
         f = self.filters
         border = [(k - 1) * d for k, d in zip(self.ksize, self.dilation)]
         shape = (b, *(o + 2 * e for o, e in zip(self.out, border)), f)
@@ -372,8 +388,9 @@ class Conv(Function):
         windows = _strided(buf, wshape, strides)
         cols = scratch("conv.gcols", windows.size, self.dtype).reshape(wshape)
         xp.copyto(cols, windows)
-        xp.matmul(cols.reshape(-1, self.kcount * f), self.kernel_t,
-                  out=dx.reshape(-1, self.cin))
+        cols = cols.reshape(-1, self.kcount * f)
+        xp.matmul(cols, self.kernel_t, out=dx.reshape(-1, self.cin))
+        return cols
 
     def _col2im(self, dx, dcols):
         """Add each kernel offset's ``(b, *out, C)`` gradient into the strided slice of the

@@ -28,6 +28,8 @@ CONV_CASES = [
     dict(channels=4, padding="valid", data_format="channels_first", strides=2),
     # no more filters than channels, stride 1: the input gradient as a full correlation
     dict(channels=5, padding="valid", data_format="channels_last"),
+    # ... with x used in place: the kernel gradient from the same patches of gy
+    dict(channels=4, padding="valid", data_format="channels_last", dilation_rate=2),
     dict(channels=4, padding="same", data_format="channels_last", dilation_rate=2),
     dict(channels=6, padding="same", data_format="channels_first"),
 ]
