@@ -20,6 +20,7 @@ from __future__ import annotations
 import inspect
 
 from .. import backend
+from .._serialization import serialize_object
 from ..backend import xp
 
 __all__ = [
@@ -192,24 +193,7 @@ def _lookup(name: str, custom_objects=None):
 
 def serialize(constraint):
     """The config dict of ``constraint`` in Keras 3's format (``None`` for ``None``)."""
-    if constraint is None:
-        return None
-    if not hasattr(constraint, "get_config"):  # a plain function
-        name = getattr(constraint, "__name__", repr(constraint))
-        return {
-            "module": getattr(constraint, "__module__", None),
-            "class_name": "function",
-            "config": name,
-            "registered_name": name,
-        }
-    cls = type(constraint)
-    builtin = _BY_NAME.get(cls.__name__) is cls
-    return {
-        "module": _MODULE if builtin else cls.__module__,
-        "class_name": cls.__name__,
-        "config": constraint.get_config(),
-        "registered_name": None if builtin else cls.__name__,
-    }
+    return serialize_object(constraint, _BY_NAME, _MODULE)
 
 
 def deserialize(config, custom_objects=None):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import inspect
 import re
 
+from .._serialization import serialize_object
 from ..backend import floatx, xp
 from .base import Initializer, RandomInitializer, compute_fans
 from .constant import Constant, Identity, Ones, Zeros
@@ -127,24 +128,7 @@ def _lookup(name: str, custom_objects=None):
 
 def serialize(initializer):
     """The config dict of ``initializer`` in Keras 3's format (``None`` for ``None``)."""
-    if initializer is None:
-        return None
-    cls = type(initializer)
-    if not hasattr(initializer, "get_config"):  # a plain function
-        name = getattr(initializer, "__name__", repr(initializer))
-        return {
-            "module": getattr(initializer, "__module__", None),
-            "class_name": "function",
-            "config": name,
-            "registered_name": name,
-        }
-    builtin = _BY_NAME.get(cls.__name__) is cls
-    return {
-        "module": _MODULE if builtin else cls.__module__,
-        "class_name": cls.__name__,
-        "config": initializer.get_config(),
-        "registered_name": None if builtin else cls.__name__,
-    }
+    return serialize_object(initializer, _BY_NAME, _MODULE)
 
 
 def deserialize(config, custom_objects=None):

@@ -20,6 +20,7 @@ import inspect
 import math
 import numbers
 
+from .._serialization import serialize_object
 from ..autograd import Tensor, as_tensor
 from ..backend import floatx, xp
 from ..ops import array as ops
@@ -162,24 +163,7 @@ def _lookup(name: str, custom_objects=None):
 
 def serialize(regularizer):
     """The config dict of ``regularizer`` in Keras 3's format (``None`` for ``None``)."""
-    if regularizer is None:
-        return None
-    if not hasattr(regularizer, "get_config"):  # a plain function
-        name = getattr(regularizer, "__name__", repr(regularizer))
-        return {
-            "module": getattr(regularizer, "__module__", None),
-            "class_name": "function",
-            "config": name,
-            "registered_name": name,
-        }
-    cls = type(regularizer)
-    builtin = _BY_NAME.get(cls.__name__) is cls
-    return {
-        "module": _MODULE if builtin else cls.__module__,
-        "class_name": cls.__name__,
-        "config": regularizer.get_config(),
-        "registered_name": None if builtin else cls.__name__,
-    }
+    return serialize_object(regularizer, _BY_NAME, _MODULE)
 
 
 def deserialize(config, custom_objects=None):
