@@ -11,25 +11,13 @@ PyTorch is timed in this interpreter when it can import torch, else in ``--torch
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import pathlib
-import subprocess
 import sys
-import time
+
+import _side_by_side as side_by_side
+from _side_by_side import best
 
 N, H, W, C, K = 128, 24, 24, 64, 2
-
-
-def best(fn, repeat):
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def time_npconv(repeat):
@@ -89,37 +77,14 @@ def time_torch(repeat):
     return results
 
 
+def print_row(name, label, seconds):
+    print(f"  {name:18s} {label:24s} {seconds * 1e3:7.2f} ms  {N / seconds:9.0f} samples/s")
+
+
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--torch-python", default=None, help="interpreter that has torch")
-    parser.add_argument("--only", choices=("npconv", "torch"), default=None)
-    args = parser.parse_args()
-    if args.only == "torch":
-        print(json.dumps(time_torch(args.repeat)))
-        return
-    rows = [("npconv", time_npconv(args.repeat))]
-    if args.only != "npconv":
-        try:
-            import torch  # noqa: F401
-        except ImportError:
-            torch_results = None
-            if args.torch_python:
-                env = dict(os.environ, OMP_NUM_THREADS="2")
-                out = subprocess.run(
-                    [args.torch_python, __file__, "--only", "torch", "--repeat", str(args.repeat)],
-                    check=True, capture_output=True, text=True, env=env,
-                ).stdout
-                torch_results = json.loads(out.strip().splitlines()[-1])
-        else:
-            torch_results = time_torch(args.repeat)
-        if torch_results:
-            version = torch_results.pop("version")
-            rows.append((f"torch {version}", torch_results))
-    print(f"max pool {K}x{K}/{K} on {N}x{H}x{W}x{C} float32, channels_last, 2 threads")
-    for name, results in rows:
-        for label, seconds in results.items():
-            print(f"  {name:18s} {label:24s} {seconds * 1e3:7.2f} ms  {N / seconds:9.0f} samples/s")
+    title = f"max pool {K}x{K}/{K} on {N}x{H}x{W}x{C} float32, channels_last, 2 threads"
+    side_by_side.main(__file__, __doc__.splitlines()[0], title, time_npconv, time_torch,
+                      default_repeat=20, print_row=print_row)
 
 
 if __name__ == "__main__":
