@@ -190,7 +190,6 @@ def _output_names(model, n):
 
 def _emit(b, model, inputs):
     """Emit ``model``'s graph (recursively for nested models) on ``inputs``; its outputs."""
-    from ..layers.input_layer import InputLayer
     from ..models.model import Model
     from ..models.sequential import Sequential
 
@@ -205,17 +204,7 @@ def _emit(b, model, inputs):
             raise ValueError(
                 f"Model '{model.name}' has {len(model.inputs)} inputs, called on {len(xs)}"
             )
-        values = {id(t): v for t, v in zip(model.inputs, xs)}
-        for node in model._nodes:
-            if isinstance(node.layer, InputLayer):
-                continue
-            if isinstance(node.inputs, (list, tuple)):
-                args = [values[id(t)] for t in node.inputs]
-            else:
-                args = values[id(node.inputs)]
-            values[id(node.outputs[0])] = _emit_layer(b, node.layer, args)
-        outs = [values[id(t)] for t in model.outputs]
-        return outs[0] if model._single_output else outs
+        return model._walk_graph(xs, lambda node, args: _emit_layer(b, node.layer, args))
     _refuse_subclassed(model)
 
 

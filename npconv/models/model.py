@@ -92,6 +92,14 @@ class Model(Trainer, Layer):
             raise ValueError(
                 f"Model '{self.name}' expects {len(self.inputs)} inputs, got {len(xs)}"
             )
+        return self._walk_graph(
+            xs, lambda node, args: node.layer(args, training=training, **node.kwargs))
+
+    def _walk_graph(self, xs, apply):
+        """Feed ``xs`` (one value per model input) through the layer calls in order:
+        ``apply(node, args)`` gives each call's output, where ``args`` holds the values of its
+        inputs. Running the model and exporting it (``npconv.io.onnx_export``) both walk this
+        way; only what a call turns into differs."""
         values = {id(t): x for t, x in zip(self.inputs, xs)}
         for node in self._nodes:
             if isinstance(node.layer, InputLayer):
@@ -100,7 +108,7 @@ class Model(Trainer, Layer):
                 args = [values[id(t)] for t in node.inputs]
             else:
                 args = values[id(node.inputs)]
-            values[id(node.outputs[0])] = node.layer(args, training=training, **node.kwargs)
+            values[id(node.outputs[0])] = apply(node, args)
         outs = [values[id(t)] for t in self.outputs]
         return outs[0] if self._single_output else outs
 
