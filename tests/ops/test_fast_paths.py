@@ -188,3 +188,27 @@ def test_scratch_is_reused_per_key():
 def test_set_num_threads_checks():
     with pytest.raises(ValueError):
         threads.set_num_threads(0)
+
+
+@pytest.mark.parametrize("width, padding, filters, channels, pairs", [
+    (10, "valid", 8, 16, True),  # few filters: pixel pairs
+    (9, "valid", 8, 16, False),  # odd output width: single pixels
+    (8, "same", 32, 3, True),  # tiny patches (3x3x3): pixel pairs
+    (8, "valid", 16, 16, False),  # neither
+])
+def test_conv_pixel_pairs_match_reference(width, padding, filters, channels, pairs):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, 7, width, channels)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, channels, filters)).astype(np.float32)
+    bias = rng.standard_normal(filters).astype(np.float32)
+    op = conv_module.Conv((1, 1), (1, 1), [(0, 0), (1, 1) if padding == "same" else (0, 0)], 1,
+                          False)
+    op.groups = 1
+    op._setup(x, kernel, bias)
+    assert op._pairs() is pairs
+    y = conv_reference(x, kernel, bias, padding=padding)
+    gy = rng.standard_normal(y.shape).astype(np.float32)
+    fast = grads(lambda a, k, b: conv(a, k, b, padding=padding), (x, kernel, bias), gy)
+    slow = grads(lambda a, k, b: conv_reference(a, k, b, padding=padding), (x, kernel, bias), gy)
+    for name, a, b in zip(("y", "gx", "gkernel", "gbias"), fast, slow):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-4, err_msg=name)
