@@ -120,6 +120,22 @@ def test_dropout_same_seed_repeats():
     np.testing.assert_array_equal(D.dropout(x, 0.5, seed=5).data, D.dropout(x, 0.5, seed=5).data)
 
 
+@pytest.mark.parametrize("shape", [(3, 5), (700, 1000)])  # one mask block; several, threaded
+def test_block_dropout_is_the_mask_product(shape):
+    # the fused path (mask drawn, scaled and applied block by block, bits kept for backward)
+    # gives exactly the numbers of the explicit mask
+    x = Tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
+    gy = rng.standard_normal(shape).astype(np.float32)
+    y = D.dropout(x, 0.3, seed=9)
+    assert isinstance(y.creator, D.BlockDropout)
+    mask = D.dropout_mask(shape, 0.3, np.float32, seed=9)
+    np.testing.assert_array_equal(y.data, x.data * mask)
+    np.testing.assert_array_equal(y.creator.backward(gy), gy * mask)
+    assert y.creator.keep is None  # released after the backward
+    strided = Tensor(x.data[:, ::2], requires_grad=True)  # not contiguous: the mask product
+    assert isinstance(D.dropout(strided, 0.3, seed=9).creator, D.Dropout)
+
+
 def test_dropout_identity_at_inference_or_rate_zero():
     x = Tensor(rng.standard_normal((3, 4)))
     assert D.dropout(x, 0.5, training=False) is x
