@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .. import activations as activations_module
 from .. import backend
+from ..autograd import as_tensor
 from ..ops import array as ops_array
 from ..ops import conv as ops_conv
 from ..ops import dropout as ops_dropout
@@ -28,6 +29,7 @@ from .pooling import (  # noqa: F401 - Keras 2's keras.layers.convolutional expo
     MaxPooling1D,
     MaxPooling2D,
     MaxPooling3D,
+    _MaxPooling,
 )
 
 _AXES = {
@@ -163,6 +165,42 @@ class BaseConv(Layer):
             activation="relu" if fused else None,
         )
         return y if fused else self.activation(y)
+
+    def call_pooled(self, inputs, pool):
+        """Inference only (``Sequential`` calls it under ``predict``): this layer and the
+        ``MaxPooling*D`` layer ``pool`` after it as one op, ``ops.conv.conv_max_pool`` (the
+        pooling runs on each chunk of the convolution's output while it is in cache; the
+        same numbers). Returns ``None`` when the pair does not qualify: another layer kind,
+        'same' or overlapping pooling, channels first, an activation other than ReLU or
+        linear, or an activity regularizer that wants the convolution's output."""
+        if not (isinstance(pool, _MaxPooling) and pool.rank == self.rank and self.built
+                and pool.padding == "valid" and pool.strides == pool.pool_size
+                and self.data_format == pool.data_format == "channels_last"
+                and self.activity_regularizer is None and pool.activity_regularizer is None):
+            return None
+        if self.activation is activations_module.relu:
+            activation = "relu"
+        elif self.activation is activations_module.linear:
+            activation = None
+        else:
+            return None
+        x = as_tensor(inputs)
+        shape = (None, *x.shape[1:])
+        self.check_input_shape(shape)
+        pool._maybe_build(self.compute_output_shape(shape))
+        self._losses, pool._losses = [], []
+        return ops_conv.conv_max_pool(
+            x,
+            self.kernel,
+            self.bias,
+            pool.pool_size,
+            strides=self.strides,
+            padding=self.padding,
+            dilation_rate=self.dilation_rate,
+            groups=self.groups,
+            data_format=self.data_format,
+            activation=activation,
+        )
 
     def compute_output_shape(self, input_shape):
         first = self.data_format == "channels_first"

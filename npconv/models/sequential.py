@@ -8,6 +8,7 @@ when it is added, not in the middle of training.
 
 from __future__ import annotations
 
+from ..autograd import is_grad_enabled
 from ..layers.base import Layer
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import KerasTensor
@@ -91,8 +92,19 @@ class Sequential(Model):
 
     def call(self, inputs, training=False):
         x = inputs
-        for layer in self._stack:
+        stack = self._stack
+        # predict: a convolution followed by a max pooling runs as one op (BaseConv.call_pooled)
+        fuse = not training and not is_grad_enabled()
+        i = 0
+        while i < len(stack):
+            layer = stack[i]
+            if fuse and i + 1 < len(stack) and hasattr(layer, "call_pooled"):
+                y = layer.call_pooled(x, stack[i + 1])
+                if y is not None:
+                    x, i = y, i + 2
+                    continue
             x = layer(x, training=training)
+            i += 1
         return x
 
     def __call__(self, inputs, training=None, **kwargs):

@@ -45,12 +45,13 @@ import numbers
 from numpy.lib.stride_tricks import as_strided
 
 from ..autograd import Function, Tensor, as_tensor
+from ..autograd.mode import is_grad_enabled
 from ..backend import floatx, normalize_data_format, xp
 from ..backend.threads import num_threads, parallel, scratch
 from . import array as A
 from .padding import conv_output_length, normalize_padding, normalize_tuple, spatial_pads
 
-__all__ = ["conv", "conv_reference", "Conv"]
+__all__ = ["conv", "conv_max_pool", "conv_reference", "Conv"]
 
 # Bytes of one chunk's patch matrix: small enough for the last-level cache, large enough that
 # each GEMM keeps BLAS busy. Measured on the benchmark shape (see bench/conv_vs_torch.py).
@@ -81,13 +82,16 @@ class Conv(Function):
     chunk of the upstream gradient by ``y > 0`` (exactly what the separate ReLU's backward does).
     """
 
-    def __init__(self, strides, dilation, pads, groups, channels_first, activation=None):
+    def __init__(self, strides, dilation, pads, groups, channels_first, activation=None,
+                 pool=None):
         self.strides = strides
         self.dilation = dilation
         self.pads = pads
         self.conv_groups = groups
         self.channels_first = channels_first
         self.activation = activation
+        # inference only (conv_max_pool): max-pool each chunk's output while it is in cache
+        self.pool = pool
 
     def forward(self, x, kernel, bias=None):
         # A small grouped convolution runs as the dense one with a block-diagonal kernel:
@@ -102,7 +106,13 @@ class Conv(Function):
         g, fg, f = self.groups, self.fg, self.filters
         w = kernel.reshape(self.kcount * self.cg, g, fg).transpose(1, 0, 2)  # (G, K*Cg, Fg)
         w = xp.ascontiguousarray(w, dtype=self.dtype)
-        if self.channels_first:
+        pool = self.pool
+        if pool is not None:
+            if any(self.needs_grad) or self.channels_first:
+                raise ValueError("a pooled convolution is for inference, channels last")
+            pooled = tuple(o // p for o, p in zip(self.out, pool))
+            y = xp.empty((self.n, *pooled, f), dtype=self.dtype)
+        elif self.channels_first:
             y = xp.empty((self.n, f, *self.out), dtype=self.dtype)
         else:
             y = xp.empty((self.n, *self.out, f), dtype=self.dtype)
@@ -125,7 +135,7 @@ class Conv(Function):
             for n0, n1 in self._chunks(lo, hi):
                 cols = self._cols(x, n0, n1, padded, cols_buf, ones=ones, pairs=pairs)
                 m = (n1 - n0) * self.positions
-                if self.channels_first:
+                if self.channels_first or pool is not None:
                     yc = scratch("conv.y", m * f, self.dtype).reshape(m, f)
                 else:
                     yc = y[n0:n1].reshape(m, f)
@@ -133,6 +143,10 @@ class Conv(Function):
                     xp.matmul(cols, w, out=yc.reshape(m // 2, 2 * f)[None])
                 else:
                     xp.matmul(cols, w, out=_by_group(yc, g))
+                if pool is not None:
+                    # bias and ReLU commute with the max (both are monotone, even rounded),
+                    # so they run on the pooled chunk, a fraction of the size
+                    yc = _max_pool_chunk(yc.reshape(n1 - n0, *self.out, f), pool, y[n0:n1])
                 if bias is not None:
                     yc += bias
                 if relu:
@@ -450,6 +464,32 @@ class Conv(Function):
             dx[index] += dcols[o]
 
 
+def _max_pool_chunk(a, pool, out):
+    """``out`` = the maximum over each ``pool`` window of ``a`` (``(b, *spatial, C)``, windows
+    that tile it from the start, a remainder left out, as 'valid' pooling with strides equal to
+    the pool), one spatial axis at a time: the rows first, whose slices are long contiguous
+    runs, then the rest on arrays already cut by the first. Returns ``out``."""
+    r = len(pool)
+    for axis, p in enumerate(pool, start=1):
+        n = a.shape[axis] // p
+        shape = (*a.shape[:axis], n, *a.shape[axis + 1:])
+        dst = out if axis == r else scratch(f"conv.pool{axis}", math.prod(shape),
+                                            a.dtype).reshape(shape)
+        lead = (slice(None),) * axis
+
+        def take(q, a=a, lead=lead, n=n, p=p):
+            return a[lead + (slice(q, q + p * (n - 1) + 1, p),)]
+
+        if p == 1:
+            xp.copyto(dst, take(0))
+        else:
+            xp.maximum(take(0), take(1), out=dst)
+            for q in range(2, p):
+                xp.maximum(dst, take(q), out=dst)
+        a = dst
+    return out
+
+
 def _pair_kernel(kernel):
     """``(*k, C, F)`` -> ``(1, K/k * (k + 1) * C, 2 * F)``: the weights of two neighbouring
     output pixels along the last axis, over the pair's ``k + 1`` input columns (pixel q reads
@@ -569,6 +609,43 @@ def conv(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, grou
     )
     op = Conv(strides, dilation, pads, groups, first, activation)
     return op(x, kernel) if bias is None else op(x, kernel, bias)
+
+
+def conv_max_pool(x, kernel, bias=None, pool_size=2, strides=1, padding="valid",
+                  dilation_rate=1, groups=1, data_format="channels_last", activation=None):
+    """``max_pool(conv(x, ..., activation=activation), pool_size)`` with 'valid' pooling and
+    strides equal to ``pool_size``: what a ``Conv*D`` followed by a ``MaxPooling*D`` computes.
+
+    For inference (``predict``): each chunk's convolution output is pooled while it is in cache
+    and the bias and ReLU run on the pooled values, which gives the same numbers (max commutes
+    with adding a bias and with ReLU, rounding included), without writing and re-reading the
+    full-size output. With gradients to record, or channels first, it is the two ops in turn.
+    """
+    from .pooling import max_pool
+
+    x, kernel = as_tensor(x), as_tensor(kernel)
+    bias = None if bias is None else as_tensor(bias)
+    r = kernel.ndim - 2
+    pool = normalize_tuple(pool_size, r, "pool_size")
+    inputs = (x, kernel) if bias is None else (x, kernel, bias)
+    recording = is_grad_enabled() and any(t.requires_grad for t in inputs)
+    if recording or normalize_data_format(data_format) == "channels_first":
+        y = conv(x, kernel, bias, strides, padding, dilation_rate, groups, data_format,
+                 activation)
+        return max_pool(y, pool, data_format=data_format)
+    if activation not in (None, "relu"):
+        raise ValueError(f"conv: activation must be None or 'relu', got {activation!r}")
+    strides, dilation, pads, groups, first = _check(
+        x, kernel, bias, strides, padding, dilation_rate, groups, data_format
+    )
+    op = Conv(strides, dilation, pads, groups, first, activation, pool=pool)
+    spatial = x.shape[1:-1]
+    out = [conv_output_length(n, k, normalize_padding(padding), s, d)
+           for n, k, s, d in zip(spatial, kernel.shape[:r], strides, dilation)]
+    if any(o < p for o, p in zip(out, pool)):
+        raise ValueError(f"conv_max_pool: convolution output {tuple(out)} is smaller than "
+                         f"pool_size {pool}")
+    return op(*inputs)
 
 
 def conv_reference(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, groups=1,

@@ -1,0 +1,101 @@
+"""predict runs a convolution and the max pooling after it as one op (ops.conv.conv_max_pool):
+the same numbers as the two ops in turn, and only where the pair qualifies."""
+
+import numpy as np
+import pytest
+
+from npconv import layers as L
+from npconv.autograd import Tensor, no_grad
+from npconv.models import Sequential
+from npconv.ops import conv as ops_conv
+from npconv.ops.conv import conv, conv_max_pool
+from npconv.ops.pooling import max_pool
+
+rng = np.random.default_rng(0)
+
+CASES = [  # x shape, kernel shape, pool, padding, groups
+    ((3, 9, 10, 16), (3, 3, 16, 8), (2, 2), "valid", 1),  # pixel-pair patches
+    ((2, 8, 8, 1), (3, 3, 1, 5), (2, 2), "same", 1),  # one channel (bias inside the GEMM)
+    ((2, 11, 12, 4), (3, 3, 2, 6), (3, 2), "valid", 2),  # groups, a remainder row left out
+    ((2, 10, 6), (3, 6, 4), (2,), "valid", 1),  # 1-D
+    ((2, 6, 7, 8, 3), (3, 3, 3, 3, 4), (2, 2, 2), "same", 1),  # 3-D
+]
+
+
+@pytest.mark.parametrize("activation", [None, "relu"])
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}-{c[2]}-{c[3]}-g{c[4]}")
+def test_conv_max_pool_is_bit_identical_to_the_two_ops(case, activation):
+    xs, ks, pool, padding, groups = case
+    x = rng.standard_normal(xs).astype(np.float32)
+    k = rng.standard_normal(ks).astype(np.float32)
+    for bias in (rng.standard_normal(ks[-1]).astype(np.float32), None):
+        with no_grad():
+            fused = conv_max_pool(x, k, bias, pool, padding=padding, groups=groups,
+                                  activation=activation)
+            y = conv(x, k, bias, padding=padding, groups=groups, activation=activation)
+            separate = max_pool(y, pool)
+        assert fused.shape == separate.shape
+        np.testing.assert_array_equal(fused.data, separate.data)
+
+
+def test_conv_max_pool_records_gradients_through_the_separate_ops():
+    x = Tensor(rng.standard_normal((2, 6, 6, 3)), requires_grad=True)
+    k = Tensor(rng.standard_normal((3, 3, 3, 4)), requires_grad=True)
+    y = conv_max_pool(x, k, None, (2, 2), activation="relu")
+    assert type(y.creator).__name__ == "MaxPool"
+    y.backward(np.ones(y.shape))
+    assert x.grad is not None and k.grad is not None
+
+
+def test_conv_max_pool_rejects_a_pool_larger_than_the_output():
+    with pytest.raises(ValueError, match="smaller than pool_size"):
+        conv_max_pool(np.ones((1, 4, 4, 1), np.float32), np.ones((3, 3, 1, 2), np.float32),
+                      pool_size=(3, 3))
+
+
+def model(conv_activation="relu", pool_padding="valid"):
+    m = Sequential([
+        L.Conv2D(4, (3, 3), activation=conv_activation, input_shape=(9, 9, 2)),
+        L.MaxPooling2D((2, 2), padding=pool_padding),
+        L.Conv2D(3, (2, 2), activation="relu"),
+        L.MaxPooling2D((2, 2)),
+        L.Flatten(),
+        L.Dense(5, activation="softmax"),
+    ])
+    m.compile(optimizer="sgd", loss="categorical_crossentropy")
+    return m
+
+
+def layer_by_layer(m, x):
+    with no_grad():
+        for layer in m.layers:
+            x = layer(x, training=False)
+    return x.data
+
+
+@pytest.mark.parametrize("conv_activation, pool_padding, fused_pairs", [
+    ("relu", "valid", 2),
+    (None, "valid", 2),  # linear
+    ("tanh", "valid", 1),  # not monotone-safe here: the first pair runs as two ops
+    ("relu", "same", 1),  # 'same' pooling: two ops
+])
+def test_predict_fuses_qualifying_pairs(conv_activation, pool_padding, fused_pairs,
+                                        monkeypatch):
+    m = model(conv_activation, pool_padding)
+    x = rng.standard_normal((7, 9, 9, 2)).astype(np.float32)
+    y = rng.standard_normal((7, 5)).astype(np.float32)
+    calls = []
+    original = ops_conv.conv_max_pool
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(ops_conv, "conv_max_pool", spy)
+    out = m.predict(x, batch_size=4, verbose=0)
+    assert len(calls) == 2 * fused_pairs  # two batches
+    np.testing.assert_array_equal(out, layer_by_layer(m, x))
+    calls.clear()
+    m.fit(x, y, batch_size=4, epochs=1, verbose=0)  # training: never fused
+    m.evaluate(x, y, batch_size=4, verbose=0)
+    assert len(calls) == 2 * fused_pairs  # evaluate is inference, as in predict
