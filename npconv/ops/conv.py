@@ -111,6 +111,9 @@ class Conv(Function):
             if any(self.needs_grad) or self.channels_first:
                 raise ValueError("a pooled convolution is for inference, channels last")
             pooled = tuple(o // p for o, p in zip(self.out, pool))
+            if not all(pooled):
+                raise ValueError(f"conv_max_pool: convolution output {self.out} is smaller "
+                                 f"than pool_size {pool}")
             y = xp.empty((self.n, *pooled, f), dtype=self.dtype)
         elif self.channels_first:
             y = xp.empty((self.n, f, *self.out), dtype=self.dtype)
@@ -625,8 +628,7 @@ def conv_max_pool(x, kernel, bias=None, pool_size=2, strides=1, padding="valid",
 
     x, kernel = as_tensor(x), as_tensor(kernel)
     bias = None if bias is None else as_tensor(bias)
-    r = kernel.ndim - 2
-    pool = normalize_tuple(pool_size, r, "pool_size")
+    pool = normalize_tuple(pool_size, kernel.ndim - 2, "pool_size")
     inputs = (x, kernel) if bias is None else (x, kernel, bias)
     recording = is_grad_enabled() and any(t.requires_grad for t in inputs)
     if recording or normalize_data_format(data_format) == "channels_first":
@@ -638,14 +640,7 @@ def conv_max_pool(x, kernel, bias=None, pool_size=2, strides=1, padding="valid",
     strides, dilation, pads, groups, first = _check(
         x, kernel, bias, strides, padding, dilation_rate, groups, data_format
     )
-    op = Conv(strides, dilation, pads, groups, first, activation, pool=pool)
-    spatial = x.shape[1:-1]
-    out = [conv_output_length(n, k, normalize_padding(padding), s, d)
-           for n, k, s, d in zip(spatial, kernel.shape[:r], strides, dilation)]
-    if any(o < p for o, p in zip(out, pool)):
-        raise ValueError(f"conv_max_pool: convolution output {tuple(out)} is smaller than "
-                         f"pool_size {pool}")
-    return op(*inputs)
+    return Conv(strides, dilation, pads, groups, first, activation, pool=pool)(*inputs)
 
 
 def conv_reference(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, groups=1,
