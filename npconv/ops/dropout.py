@@ -147,41 +147,35 @@ class BlockDropout(Function):
         self.rate, self.seed = rate, seed
 
     def forward(self, x):
-        draws = _Draws(x.size, self.rate, self.seed)
-        scale = x.dtype.type(1.0 / (1.0 - self.rate))
-        out = xp.empty(x.shape, dtype=x.dtype)
+        self.draws = draws = _Draws(x.size, self.rate, self.seed)
+        self.scale = x.dtype.type(1.0 / (1.0 - self.rate))
         keep = xp.empty(x.size, dtype=bool)
-        fx, fo = x.reshape(-1), out.reshape(-1)
+        out = self._apply(x, keep, lambda b, lo, hi: draws.keep(b, keep[lo:hi]))
+        self.keep = keep if self.needs_grad[0] else None
+        return out
+
+    def backward(self, gy):
+        keep = self.keep
+        gx = self._apply(xp.ascontiguousarray(gy), keep, lambda b, lo, hi: keep[lo:hi])
+        self.keep = None
+        return gx
+
+    def _apply(self, a, keep, bits):
+        """``a * keep * scale``, block by block on the threads; ``bits(b, lo, hi)`` gives
+        block b's keep bits (drawing them, in the forward)."""
+        scale, draws = self.scale, self.draws
+        out = xp.empty(a.shape, dtype=xp.result_type(a.dtype, scale))
+        fa, fo = a.reshape(-1), out.reshape(-1)
 
         def piece(b0, b1):
             for b in range(b0, b1):
                 lo, hi = draws.span(b)
-                mask = scratch("dropout.mask", hi - lo, x.dtype)
-                xp.multiply(draws.keep(b, keep[lo:hi]), scale, out=mask)
-                xp.multiply(fx[lo:hi], mask, out=fo[lo:hi])
+                mask = scratch("dropout.mask", hi - lo, scale.dtype)
+                xp.multiply(bits(b, lo, hi), scale, out=mask)
+                xp.multiply(fa[lo:hi], mask, out=fo[lo:hi])
 
         parallel(piece, draws.blocks)
-        if self.needs_grad[0]:
-            self.keep, self.blocks, self.scale = keep, draws.blocks, scale
         return out
-
-    def backward(self, gy):
-        keep, scale = self.keep, self.scale
-        gy = xp.ascontiguousarray(gy)
-        gx = xp.empty(gy.shape, dtype=xp.result_type(gy.dtype, scale))
-        fg, fo = gy.reshape(-1), gx.reshape(-1)
-        n = keep.size
-
-        def piece(b0, b1):
-            for b in range(b0, b1):
-                lo, hi = b * MASK_BLOCK, min(n, (b + 1) * MASK_BLOCK)
-                mask = scratch("dropout.mask", hi - lo, scale.dtype)
-                xp.multiply(keep[lo:hi], scale, out=mask)
-                xp.multiply(fg[lo:hi], mask, out=fo[lo:hi])
-
-        parallel(piece, self.blocks)
-        self.keep = None
-        return gx
 
 
 def dropout(x, rate, training=True, noise_shape=None, seed=None):
