@@ -33,21 +33,17 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 def _square_rate(threads_mod, n=1024, repeat=5):
     import numpy as np
 
+    from npconv import _bench
+
     a = np.ones((n, n), np.float32)
     c = np.empty((n, n), np.float32)
     previous = threads_mod.blas_threads(1)
     try:
-        best = min(_timed(lambda: np.matmul(a, a, out=c)) for _ in range(repeat))
+        best = _bench._time(lambda: np.matmul(a, a, out=c), repeat)
     finally:
         if previous is not None:
             threads_mod.blas_threads(previous)
     return 2 * n**3 / best / 1e9
-
-
-def _timed(fn):
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 class GemmMeter:
@@ -87,8 +83,6 @@ class GemmMeter:
 
 
 def measure(name, steps, repeat):
-    import numpy as np
-
     from npconv import _bench
     from npconv.backend import threads
 
@@ -101,7 +95,9 @@ def measure(name, steps, repeat):
     with GemmMeter() as meter:
         for _ in range(repeat):
             meter.reset()
-            wall = _timed(lambda: model.fit(x, y, batch_size=bs, epochs=1, verbose=0))
+            start = time.perf_counter()
+            model.fit(x, y, batch_size=bs, epochs=1, verbose=0)
+            wall = time.perf_counter() - start
             run = (wall, sum(meter.seconds.values()), meter.flops)
             if best is None or run[0] < best[0]:
                 best = run
@@ -109,7 +105,6 @@ def measure(name, steps, repeat):
     n_threads = threads.num_threads()
     limit = _bench.GEMM_GFLOPS * 1e9 / _bench.training_flops(name)
     ceiling = bs * steps / (gemm / n_threads)
-    del np
     return {
         "model": name,
         "step_ms": 1e3 * wall / steps,
