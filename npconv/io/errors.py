@@ -22,3 +22,17 @@ class ModelFileError(ValueError):
             problem = problem[: self.max_problem] + " [...]"
         self.problem = problem
         super().__init__(f"Cannot load '{self.path}': {problem}")
+
+
+def staged(path, what, step):
+    """Run ``step()`` (rebuilding, compiling or restoring from a file's contents); whatever a
+    hostile file provokes in it is the file's fault: a ``ModelFileError`` naming ``what``, and
+    a config nested deep enough to exhaust Python's recursion says so."""
+    try:
+        return step()
+    except ModelFileError:
+        raise
+    except RecursionError as e:
+        raise ModelFileError(path, f"{what}: nested too deeply") from e
+    except Exception as e:
+        raise ModelFileError(path, f"{what}: {e}") from e

@@ -62,7 +62,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import limits
-from .errors import ModelFileError
+from .errors import ModelFileError, staged
 from .safe_zip import SafeZip
 
 __all__ = [
@@ -662,7 +662,8 @@ def load_keras_model(path):
         if "config.json" not in zf:
             raise ModelFileError(path, "no config.json member: not a Keras 3 .keras file")
         config = _json_member(zf, path, "config.json")
-    model = _stage(path, "config.json: ", lambda: _model_from_keras_config(config))
+    model = staged(path, "config.json: cannot rebuild the model",
+                   lambda: _model_from_keras_config(config))
     load_keras_file(model, path)
     return model
 
@@ -699,20 +700,10 @@ def load_model_h5(path, custom_objects=None, compile=True):
         config = json.loads(text)
     except (ValueError, RecursionError) as e:
         raise ModelFileError(path, f"model_config is not valid JSON ({e})") from e
-    model = _stage(path, "model_config: ", lambda: _model_from_keras_config(config))
+    model = staged(path, "model_config: cannot rebuild the model",
+                   lambda: _model_from_keras_config(config))
     reader.load(model, path)
     return model
-
-
-def _stage(path, where, step):
-    try:
-        return step()
-    except ModelFileError:
-        raise
-    except RecursionError as e:
-        raise ModelFileError(path, f"{where}nested too deeply") from e
-    except Exception as e:
-        raise ModelFileError(path, f"{where}cannot rebuild the model: {e}") from e
 
 
 #: Keras config keys that npconv's layers do not take, with the values under which dropping

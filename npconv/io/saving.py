@@ -27,7 +27,7 @@ import numpy as np
 from .architecture import WeightBudget, build_model, model_config
 from .compile_config import compile_config, compile_from_config
 from .custom_objects import merged
-from .errors import ModelFileError
+from .errors import ModelFileError, staged
 from .model_file import read_model_file, write_model_file
 from .optimizer_state import optimizer_state, restore_optimizer_state
 
@@ -127,19 +127,19 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             "this file holds only weights (written by save_weights): build the model in code, "
             "then call model.load_weights(path)",
         )
-    model = _stage(
+    model = staged(
         path, "config.json: cannot rebuild the model", lambda: _rebuild(content, objects)
     )
     _assign_weights(model, content, path)
     settings = content.config.get("compile")
     if compile and settings is not None:
-        _stage(
+        staged(
             path,
             "config.json: cannot compile the model",
             lambda: compile_from_config(model, settings, objects),
         )
         if content.optimizer is not None:
-            _stage(
+            staged(
                 path,
                 "cannot restore the optimizer state",
                 lambda: restore_optimizer_state(model, content.optimizer, content.optimizer_state),
@@ -211,16 +211,6 @@ def _assign_weights(model, content, path):
             )
     for var, array in zip(variables, arrays):
         var.assign(array)
-
-
-def _stage(path, what, step):
-    """Run ``step()``; whatever a hostile config provokes in it is the file's fault."""
-    try:
-        return step()
-    except ModelFileError:
-        raise
-    except Exception as e:
-        raise ModelFileError(path, f"{what}: {e}") from e
 
 
 def _existing(filepath):
