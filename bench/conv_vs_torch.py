@@ -25,7 +25,7 @@ def time_npconv(repeat):
 
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
     from npconv.autograd import Tensor, no_grad
-    from npconv.ops.conv import conv
+    from npconv.functions.conv import conv
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((N, H, W, C), dtype=np.float32)

@@ -1,7 +1,8 @@
 """npconv: convolutional neural networks from scratch on NumPy, with the Keras API.
 
 The package is layered, each layer importing only those below it:
-``backend`` -> ``autograd`` -> ``ops`` -> layers, models and training (see DESIGN.md).
+``backend`` -> ``autograd`` -> ``functions`` -> ``ops`` -> layers, models and training
+(see DESIGN.md).
 
 Subpackages load on first use (``npconv.layers``, ``npconv.optimizers``, ...), so that
 ``import npconv`` stays fast.
@@ -20,6 +21,7 @@ _SUBMODULES = {
     "callbacks",
     "constraints",
     "datasets",
+    "functions",
     "image",
     "initializers",
     "io",

@@ -470,9 +470,9 @@ def bench_ops(repeat=5, out=None):
     import numpy as np
 
     from npconv.autograd import Tensor, no_grad
-    from npconv.ops.conv import conv
-    from npconv.ops.linear import dense
-    from npconv.ops.pooling import max_pool
+    from npconv.functions.conv import conv
+    from npconv.functions.linear import dense
+    from npconv.functions.pooling import max_pool
 
     out = out or sys.stdout
     rng = np.random.default_rng(0)

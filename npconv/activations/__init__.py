@@ -1,13 +1,13 @@
 """Keras activations by name: ``Dense(10, activation='softmax')`` looks them up here.
 
-Each is the differentiable op from ``npconv.ops.activations``. ``softmax`` and ``sigmoid``
+Each is the differentiable op from ``npconv.functions.activations``. ``softmax`` and ``sigmoid``
 also remember their input on the output tensor (``keras_logits``) so cross-entropy can use the
 stable logits form, as Keras's TensorFlow backend does.
 """
 
 from __future__ import annotations
 
-from ..ops import activations as A
+from ..functions import activations as A
 
 
 def softmax(x, axis=-1):

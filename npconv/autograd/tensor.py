@@ -2,7 +2,7 @@
 
 A Tensor holds ``data`` (an array of the backend's namespace), ``grad`` (an array of the same
 shape once ``backward()`` has reached it, else ``None``) and ``creator`` (the ``Function`` call
-that produced it, ``None`` for a leaf). Arithmetic operators dispatch to ``npconv.ops``.
+that produced it, ``None`` for a leaf). Arithmetic operators dispatch to ``npconv.functions``.
 """
 
 from __future__ import annotations
@@ -81,81 +81,81 @@ class Tensor:
 
         backward(self, grad, retain_graph=retain_graph)
 
-    # operators, defined by npconv.ops (imported lazily: ops sits above autograd)
+    # operators, defined by npconv.functions (imported lazily: ops sits above autograd)
     def __add__(self, other):
-        from ..ops import array
+        from ..functions import array
 
         return array.add(self, other)
 
     def __radd__(self, other):
-        from ..ops import array
+        from ..functions import array
 
         return array.add(other, self)
 
     def __sub__(self, other):
-        from ..ops import array
+        from ..functions import array
 
         return array.sub(self, other)
 
     def __rsub__(self, other):
-        from ..ops import array
+        from ..functions import array
 
         return array.sub(other, self)
 
     def __mul__(self, other):
-        from ..ops import array
+        from ..functions import array
 
         return array.mul(self, other)
 
     def __rmul__(self, other):
-        from ..ops import array
+        from ..functions import array
 
         return array.mul(other, self)
 
     def __truediv__(self, other):
-        from ..ops import array
+        from ..functions import array
 
         return array.div(self, other)
 
     def __rtruediv__(self, other):
-        from ..ops import array
+        from ..functions import array
 
         return array.div(other, self)
 
     def __neg__(self):
-        from ..ops import array
+        from ..functions import array
 
         return array.neg(self)
 
     def __pow__(self, exponent):
-        from ..ops import array
+        from ..functions import array
 
         return array.power(self, exponent)
 
     def __matmul__(self, other):
-        from ..ops import array
+        from ..functions import array
 
         return array.matmul(self, other)
 
     def __rmatmul__(self, other):
-        from ..ops import array
+        from ..functions import array
 
         return array.matmul(other, self)
 
     def __getitem__(self, index):
-        from ..ops import array
+        from ..functions import array
 
         return array.getitem(self, index)
 
     def reshape(self, *shape):
-        from ..ops import array
+        from ..functions import array
 
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return array.reshape(self, shape)
 
     def transpose(self, *axes):
-        from ..ops import array
+        from ..functions import array
 
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
@@ -166,12 +166,12 @@ class Tensor:
         return self.transpose()
 
     def sum(self, axis=None, keepdims=False):
-        from ..ops import array
+        from ..functions import array
 
         return array.sum(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False):
-        from ..ops import array
+        from ..functions import array
 
         return array.mean(self, axis=axis, keepdims=keepdims)
 

@@ -455,7 +455,7 @@ _ACTIVATIONS = {
 
 
 def _relu(b, x, negative_slope=0.0, max_value=None, threshold=0.0):
-    """Keras 3's ``relu`` with its options, as npconv computes it (``ops.activations.ReLU``)."""
+    """Keras 3's ``relu`` with its options, as npconv computes it (``functions.activations``)."""
     s, cap, t = float(negative_slope), max_value, float(threshold)
     if cap is None and t == 0.0:
         if s == 0.0:
@@ -505,7 +505,7 @@ def _spatial(x, data_format):
 
 def _window_attrs(layer, x, kernel, dilation=None):
     """``pads`` (begins, then ends) for a window op, TensorFlow's ``'same'`` split included."""
-    from ..ops.padding import spatial_pads
+    from ..functions.padding import spatial_pads
 
     r = len(kernel)
     dilation = tuple(dilation or (1,) * r)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import activations
-from ..ops import activations as A
+from ..functions import activations as A
 from .base import Layer
 
 

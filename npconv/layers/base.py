@@ -1,7 +1,7 @@
 """``Layer``: the Keras layer contract — weights, build on first call, config, shape checks.
 
 A layer is thin: it owns its weights (``Variable``s created by ``add_weight`` in ``build``) and
-its configuration, and its ``call`` hands the arithmetic to ``npconv.ops``. Calling a layer on
+its configuration, and its ``call`` hands the arithmetic to ``npconv.functions``. Calling a layer on
 a symbolic ``KerasTensor`` (from ``Input``) records a node of a functional graph instead of
 computing; calling it on an array or Tensor computes.
 
@@ -256,7 +256,7 @@ class Layer:
         self._losses = []
         outputs = self.call(inputs, training=bool(training), **kwargs)
         if self.activity_regularizer is not None:
-            from ..ops import array
+            from ..functions import array
 
             n = outputs.shape[0] if outputs.ndim else 1
             self._losses.append(array.div(self.activity_regularizer(outputs), float(n)))

@@ -12,10 +12,10 @@ from __future__ import annotations
 from .. import activations as activations_module
 from .. import backend
 from ..autograd import as_tensor
-from ..ops import array as ops_array
-from ..ops import conv as ops_conv
-from ..ops import dropout as ops_dropout
-from ..ops.padding import (
+from ..functions import array as ops_array
+from ..functions import conv as ops_conv
+from ..functions import dropout as ops_dropout
+from ..functions.padding import (
     conv_output_length,
     normalize_padding,
     normalize_tuple,
@@ -168,7 +168,7 @@ class BaseConv(Layer):
 
     def call_pooled(self, inputs, pool):
         """Inference only (``Sequential`` calls it under ``predict``): this layer and the
-        ``MaxPooling*D`` layer ``pool`` after it as one op, ``ops.conv.conv_max_pool`` (the
+        ``MaxPooling*D`` layer ``pool`` after it as one op, ``functions.conv.conv_max_pool`` (the
         pooling runs on each chunk of the convolution's output while it is in cache; the
         same numbers). Returns ``None`` when the pair does not qualify: another layer kind,
         'same' or overlapping pooling, channels first, an activation other than ReLU or

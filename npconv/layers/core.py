@@ -10,9 +10,9 @@ import math
 
 from .. import activations as activations_module
 from .. import backend
-from ..ops import array as ops_array
-from ..ops import dropout as ops_dropout
-from ..ops import linear as ops_linear
+from ..functions import array as ops_array
+from ..functions import dropout as ops_dropout
+from ..functions import linear as ops_linear
 from .base import Layer, format_shape
 from .input_layer import Input, InputLayer  # noqa: F401 - Keras 2's keras.layers.core.Input
 

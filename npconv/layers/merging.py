@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import reduce
 
-from ..ops import array as ops_array
+from ..functions import array as ops_array
 from .base import Layer, format_shape
 
 

@@ -9,7 +9,7 @@ moving_mean, moving_variance (the last two non-trainable).
 
 from __future__ import annotations
 
-from ..ops import normalization as ops_norm
+from ..functions import normalization as ops_norm
 from .base import Layer
 
 

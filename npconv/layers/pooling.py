@@ -7,8 +7,8 @@ Also the Keras 2 module path ``keras.layers.pooling``.
 from __future__ import annotations
 
 from .. import backend
-from ..ops import pooling as ops_pool
-from ..ops.padding import conv_output_length, normalize_padding, normalize_tuple
+from ..functions import pooling as ops_pool
+from ..functions.padding import conv_output_length, normalize_padding, normalize_tuple
 from .base import Layer, format_shape
 
 _DEFAULT_POOL = {1: 2, 2: (2, 2), 3: (2, 2, 2)}

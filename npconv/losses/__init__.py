@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from ..autograd import Tensor
 from ..backend import xp
-from ..ops import array
-from ..ops import losses as L
+from ..functions import array
+from ..functions import losses as L
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "none", "mean", None)
 

@@ -1,7 +1,6 @@
-"""Differentiable operations on Tensors: where all of npconv's arithmetic lives.
+"""Keras 3's public ``keras.ops`` namespace: NumPy-like functions, ``ops.nn`` and ``ops.image``.
 
-Each module holds one family, every op as a ``Function`` with its forward and backward side by
-side and a lower-case function that layers call. Import the module you need
-(``from npconv.ops import conv``); this package does not import them all, so that
-``import npconv`` stays fast.
+Each op takes npconv Tensors (and is then differentiable) or plain arrays and numbers, with
+Keras's signature. They are thin over ``npconv.functions``, where the arithmetic and its
+gradient are written out.
 """

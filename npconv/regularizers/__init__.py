@@ -1,7 +1,7 @@
 """Keras's weight and activity regularizers: ``L1``, ``L2``, ``L1L2``.
 
 A regularizer is called on a Tensor (a weight, or a layer's output for
-``activity_regularizer``) and returns a scalar Tensor built from ``npconv.ops.array``, so the
+``activity_regularizer``) and returns a scalar Tensor built from ``npconv.functions.array``, so the
 penalty is differentiable and is simply added to the loss::
 
     L1L2(l1, l2)(x) = l1 * sum(abs(x)) + l2 * sum(square(x))
@@ -23,7 +23,7 @@ import numbers
 from .._serialization import serialize_object
 from ..autograd import Tensor, as_tensor
 from ..backend import floatx, xp
-from ..ops import array as ops
+from ..functions import array as ops
 
 __all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize",
            "deserialize"]

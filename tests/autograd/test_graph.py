@@ -5,7 +5,7 @@ import pytest
 
 from npconv.autograd import Function, Tensor, no_grad
 from npconv.autograd.gradcheck import gradcheck
-from npconv.ops import array as A
+from npconv.functions import array as A
 
 
 def test_fan_out_accumulates():

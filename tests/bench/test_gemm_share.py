@@ -10,7 +10,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "bench"))
 
 import gemm_share  # noqa: E402
 
-from npconv.ops.conv import conv  # noqa: E402
+from npconv.functions.conv import conv  # noqa: E402
 
 
 def test_meter_counts_flops_and_restores_matmul():

@@ -1,4 +1,4 @@
-"""predict runs a convolution and the max pooling after it as one op (ops.conv.conv_max_pool):
+"""predict runs a convolution and the max pooling after it as one op (functions.conv.conv_max_pool):
 the same numbers as the two ops in turn, and only where the pair qualifies."""
 
 import numpy as np
@@ -6,10 +6,10 @@ import pytest
 
 from npconv import layers as L
 from npconv.autograd import Tensor, no_grad
+from npconv.functions import conv as ops_conv
+from npconv.functions.conv import conv, conv_max_pool
+from npconv.functions.pooling import max_pool
 from npconv.models import Sequential
-from npconv.ops import conv as ops_conv
-from npconv.ops.conv import conv, conv_max_pool
-from npconv.ops.pooling import max_pool
 
 rng = np.random.default_rng(0)
 

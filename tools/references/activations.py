@@ -1,4 +1,4 @@
-"""PyTorch references for ``npconv.ops.activations`` and ``npconv.ops.normalization``.
+"""PyTorch references for ``npconv.functions.activations`` and ``npconv.functions.normalization``.
 
 Every case stores, under ``<case>/``: ``fn`` (the npconv function's name) and ``kwargs`` (JSON),
 the input ``x``, a random upstream gradient ``gy``, the output ``y`` and the input gradient

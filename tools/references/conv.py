@@ -1,4 +1,4 @@
-"""PyTorch references for ``npconv.ops.conv``: 1D/2D/3D, strides, paddings, dilations, groups.
+"""PyTorch references for ``npconv.functions.conv``: 1D/2D/3D, strides, paddings, dilations, groups.
 
 Every case stores, under ``<case>/``: ``x`` (channels_first), ``w`` (PyTorch's
 ``(filters, in_channels // groups, *kernel_size)``), ``b``, a random upstream gradient ``gy``,

@@ -1,4 +1,4 @@
-"""PyTorch references for ``npconv.ops.losses``: per-sample values and gradients w.r.t.
+"""PyTorch references for ``npconv.functions.losses``: per-sample values and gradients w.r.t.
 ``y_pred`` (or the logits) for a random upstream gradient.
 
 Every case stores, under ``<case>/``: ``fn`` (the npconv function) and ``kwargs`` (JSON),

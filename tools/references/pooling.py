@@ -1,5 +1,5 @@
-"""PyTorch references for ``npconv.ops.pooling``: max/avg 1D/2D/3D with strides, both paddings,
-and the global pools.
+"""PyTorch references for ``npconv.functions.pooling``: max/avg 1D/2D/3D with strides, both
+paddings, and the global pools.
 
 Every case stores, under ``<case>/``: ``x`` (channels_first, as PyTorch has it), a random
 upstream gradient ``gy``, the output ``y``, the input gradient ``gx``, and the arguments ``op``

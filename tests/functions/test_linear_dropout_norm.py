@@ -1,4 +1,4 @@
-"""npconv.ops.linear, .dropout and .normalization: gradient checks, the fast dense path
+"""npconv.functions.linear, .dropout and .normalization: gradient checks, the fast dense path
 against its einsum reference, dropout statistics and seeding, DropConnect, and batch
 normalization against PyTorch."""
 
@@ -11,9 +11,9 @@ import pytest
 from npconv.autograd import Tensor
 from npconv.autograd.gradcheck import gradcheck
 from npconv.backend import set_seed
-from npconv.ops import dropout as D
-from npconv.ops import linear
-from npconv.ops import normalization as N
+from npconv.functions import dropout as D
+from npconv.functions import linear
+from npconv.functions import normalization as N
 
 REF = np.load(pathlib.Path(__file__).resolve().parents[1] / "references" / "activations.npz")
 BN_CASES = sorted({k.split("/")[0] for k in REF.files if k.startswith("bn_")})

@@ -1,4 +1,4 @@
-"""npconv.ops.activations: values and gradients against PyTorch, finite-difference gradient
+"""npconv.functions.activations: values and gradients against PyTorch, finite-difference gradient
 checks, dtype preservation, numerical stability and the name look-up."""
 
 import json
@@ -11,7 +11,7 @@ import pytest
 
 from npconv.autograd import Tensor, no_grad
 from npconv.autograd.gradcheck import gradcheck
-from npconv.ops import activations as A
+from npconv.functions import activations as A
 
 REF = np.load(pathlib.Path(__file__).resolve().parents[1] / "references" / "activations.npz")
 TORCH_CASES = sorted({k.split("/")[0] for k in REF.files if not k.startswith("bn_")})

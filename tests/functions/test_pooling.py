@@ -1,4 +1,4 @@
-"""npconv.ops.pooling: gradients by finite differences, the fast paths against the plain
+"""npconv.functions.pooling: gradients by finite differences, the fast paths against the plain
 references, ties, stochastic pooling's statistics, PyTorch references, and the argument errors."""
 
 import itertools
@@ -11,8 +11,8 @@ from npconv import backend
 from npconv.autograd import Tensor
 from npconv.autograd.gradcheck import gradcheck
 from npconv.backend import threads
-from npconv.ops import pooling
-from npconv.ops.pooling import (
+from npconv.functions import pooling
+from npconv.functions.pooling import (
     avg_pool,
     avg_pool_reference,
     global_avg_pool,

@@ -7,10 +7,10 @@ import pytest
 
 from npconv.autograd import Tensor
 from npconv.backend import threads
-from npconv.ops import activations
-from npconv.ops import conv as conv_module
-from npconv.ops.conv import conv, conv_reference
-from npconv.ops.linear import dense
+from npconv.functions import activations
+from npconv.functions import conv as conv_module
+from npconv.functions.conv import conv, conv_reference
+from npconv.functions.linear import dense
 
 
 def grads(fn, arrays, gy):
@@ -119,7 +119,7 @@ def test_results_do_not_depend_on_threads(op, monkeypatch):
         def fn(x, k, b):
             return dense(x, k, b, activation="relu")
 
-        from npconv.ops import linear
+        from npconv.functions import linear
 
         monkeypatch.setattr(linear, "PARALLEL_MIN_MACS", 1)
     monkeypatch.setattr(threads, "_threads", 1)

@@ -1,4 +1,4 @@
-"""npconv.ops.losses: per-sample values and gradients against PyTorch (Keras's clipping
+"""npconv.functions.losses: per-sample values and gradients against PyTorch (Keras's clipping
 emulated there), finite-difference gradient checks, shapes, dtypes and errors."""
 
 import json
@@ -9,8 +9,8 @@ import pytest
 
 from npconv.autograd import Tensor
 from npconv.autograd.gradcheck import gradcheck
-from npconv.ops import activations as A
-from npconv.ops import losses as L
+from npconv.functions import activations as A
+from npconv.functions import losses as L
 
 REF = np.load(pathlib.Path(__file__).resolve().parents[1] / "references" / "losses.npz")
 TORCH_CASES = sorted({k.split("/")[0] for k in REF.files})

@@ -1,5 +1,5 @@
-"""npconv.ops.conv: gradients by finite differences, the fast path against the plain reference,
-both against PyTorch, and the argument errors."""
+"""npconv.functions.conv: gradients by finite differences, the fast path against the plain
+reference, both against PyTorch, and the argument errors."""
 
 import itertools
 import math
@@ -10,8 +10,8 @@ import pytest
 
 from npconv.autograd import Tensor, no_grad
 from npconv.autograd.gradcheck import gradcheck
-from npconv.ops import conv as conv_module
-from npconv.ops.conv import conv, conv_reference
+from npconv.functions import conv as conv_module
+from npconv.functions.conv import conv, conv_reference
 
 REFERENCES = pathlib.Path(__file__).resolve().parents[1] / "references" / "conv.npz"
 
