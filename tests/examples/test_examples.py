@@ -5,41 +5,9 @@ hard-coded 60000/10000 sample counts) replaced. MNIST comes from the bundled rea
 sample saved as a Keras ``mnist.npz``; CIFAR-10 from a small archive in the real format.
 """
 
-import io
 import pathlib
-import pickle
-import tarfile
-
-import numpy as np
-import pytest
-
-import npconv
-from npconv.datasets import digits
 
 EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
-
-
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("NPCONV_DATA", str(tmp_path))
-    monkeypatch.setenv("NPCONV_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("NPCONV_OFFLINE", "1")
-    monkeypatch.chdir(tmp_path)
-    npconv.utils.set_random_seed(0)  # the programs do not seed; the thresholds below assume it
-    (x_train, y_train), (x_test, y_test) = digits.load_data()
-    n_train, n_test = 1200, 300
-    np.savez(tmp_path / "mnist.npz", x_train=x_train[:n_train], y_train=y_train[:n_train],
-             x_test=x_test[:n_test], y_test=y_test[:n_test])
-    rng = np.random.default_rng(0)
-    with tarfile.open(tmp_path / "cifar-10-python.tar.gz", "w:gz") as tar:
-        for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-            batch = {b"data": rng.integers(0, 256, (40, 3072), dtype=np.uint8),
-                     b"labels": [int(v) for v in rng.integers(0, 10, 40)]}
-            blob = pickle.dumps(batch, protocol=2)
-            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
-            info.size = len(blob)
-            tar.addfile(info, io.BytesIO(blob))
-    return {"n_train": n_train, "n_test": n_test}
 
 
 def run_example(name, replacements, capsys):
