@@ -21,6 +21,7 @@ _SUBMODULES = {
     "callbacks",
     "constraints",
     "datasets",
+    "distribution",
     "functions",
     "image",
     "initializers",

@@ -31,6 +31,8 @@ __all__ = [
     "normalize_data_format",
     "rng",
     "set_seed",
+    "noise_rng",
+    "set_noise_stream",
     "cast_to_floatx",
     "num_threads",
     "set_num_threads",
@@ -42,6 +44,8 @@ _IMAGE_DATA_FORMAT = "channels_last"
 _VALID_FLOATX = ("float16", "float32", "float64")
 _VALID_FORMATS = ("channels_last", "channels_first")
 _rng = xp.random.default_rng()
+_noise = None  # this rank's noise generator under a data-parallel distribution, else None
+_noise_key = None
 
 
 def floatx() -> str:
@@ -100,6 +104,29 @@ def set_seed(seed: int | None) -> None:
     """Reseed the generator every npconv random draw comes from."""
     global _rng
     _rng = xp.random.default_rng(seed)
+    set_noise_stream(_noise_key)
+
+
+def noise_rng():
+    """The generator that noise is drawn from (dropout masks, Gaussian noise, augmentation):
+    ``rng()`` itself, except under a data-parallel distribution, where each rank draws from a
+    stream of its own, derived from the seed and the rank (``set_noise_stream``), while
+    ``rng()`` (weights, the data order) stays the same on every rank."""
+    return _noise if _noise is not None else _rng
+
+
+def set_noise_stream(key) -> None:
+    """Draw noise from a stream derived from ``rng()``'s seed and ``key`` (a rank), or from
+    ``rng()`` itself when ``key`` is None. Called by ``npconv.distribution``."""
+    global _noise, _noise_key
+    _noise_key = key
+    if key is None:
+        _noise = None
+        return
+    seed = _rng.bit_generator.seed_seq
+    _noise = xp.random.default_rng(
+        xp.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + (int(key),))
+    )
 
 
 def cast_to_floatx(x):

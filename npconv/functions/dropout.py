@@ -2,7 +2,7 @@
 
 Both are *inverted*: in training, each element survives with probability ``1 - rate`` and the
 survivors are scaled by ``1 / (1 - rate)``, so the expected value is unchanged and inference is
-the identity — no rescaling at test time. The mask is drawn from ``npconv.backend.rng()`` (so
+the identity — no rescaling at test time. The mask is drawn from ``npconv.backend.noise_rng()`` (so
 ``set_seed`` makes runs repeat) unless a ``seed`` is given, and is one array of ``x``'s dtype
 holding ``0`` or ``1 / (1 - rate)``; backward multiplies the upstream gradient by the same mask.
 """
@@ -13,7 +13,7 @@ import math
 import numbers
 
 from ..autograd import Function, as_tensor
-from ..backend import rng as backend_rng
+from ..backend import noise_rng as backend_rng
 from ..backend import xp
 from ..backend.threads import parallel, scratch
 

@@ -76,7 +76,7 @@ import math
 import numbers
 
 from ..autograd import Function, Tensor, as_tensor
-from ..backend import floatx, normalize_data_format, rng, xp
+from ..backend import floatx, noise_rng, normalize_data_format, xp
 from ..backend.threads import num_threads, parallel
 from . import array as A
 from .padding import conv_output_length, normalize_tuple, spatial_pads
@@ -358,7 +358,7 @@ class StochasticPool(Function):
     def _sample(self, p, total):
         w = self.windows
         u_dtype = xp.float64 if p.dtype == xp.float64 else xp.float32
-        threshold = rng().random(w.out_shape, dtype=u_dtype).astype(p.dtype, copy=False)
+        threshold = noise_rng().random(w.out_shape, dtype=u_dtype).astype(p.dtype, copy=False)
         threshold *= total  # t = u * S <= S, and the running sum below ends exactly at S
         running = xp.zeros(w.out_shape, dtype=p.dtype)
         y = xp.zeros(w.out_shape, dtype=p.dtype)
