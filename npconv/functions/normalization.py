@@ -17,6 +17,17 @@ shape ``(channels,)``: the moving averages are the layer's business — Keras up
 ``moving = moving * momentum + batch_stat * (1 - momentum)`` with ``momentum=0.99``, using this
 same biased variance.
 
+Synchronized (``sync=``, Keras 3's ``BatchNormalization(synchronized=True)``): under data
+parallelism the statistics are those of the global batch. ``sync`` sums arrays over the ranks
+(``npconv.distribution.DataParallel``); the forward sums ``[sum(x), count]`` then
+``sum((x - mean)^2)``, the backward ``share * [d_beta, d_gamma]``, where ``share = n_local / N``
+is the weight the trainer gives this rank's loss. Each rank's gradient for ``x`` is then the
+one of its own (unscaled) loss, as without synchronization:
+
+    d_x = gamma / sqrt(var + epsilon) * (g - D_beta / n_local - x_hat * D_gamma / n_local)
+
+with ``D`` the summed, share-weighted sums; with one rank this is the formula above.
+
 Inference (``batch_norm_inference``): the same affine map with the moving statistics, folded
 into one per-channel scale and shift (``y = x * scale + shift``, as ``tf.nn.batch_normalization``
 computes it); gradients flow to ``x``, ``gamma`` and ``beta`` (a frozen layer still backprops).
@@ -69,12 +80,31 @@ class _ChannelOp(Function):
 class BatchNormTrain(_ChannelOp):
     """Normalize by the batch's own statistics; ``self.mean`` / ``self.var`` keep them."""
 
+    def __init__(self, axis, epsilon, has_gamma, has_beta, sync=None):
+        super().__init__(axis, epsilon, has_gamma, has_beta)
+        self.sync = sync
+
+    def _moments(self, x):
+        """``(mean, x - mean, var)``, of this batch or, synchronized, of the global one."""
+        red = self.reduce
+        if self.sync is None:
+            mean = x.mean(axis=red, keepdims=True)
+            xc = x - mean
+            return mean, xc, xp.square(xc).mean(axis=red, keepdims=True)  # biased, two-pass
+        n_local = x.size // x.shape[self.axis]
+        sums = self.sync.allreduce_sum(
+            xp.append(x.sum(axis=red, dtype=xp.float64), float(n_local)))
+        total = max(sums[-1], 1.0)
+        self.n_local, self.share = n_local, n_local / total
+        mean = (sums[:-1] / total).astype(x.dtype).reshape(self.bshape)
+        xc = x - mean
+        var = self.sync.allreduce_sum(xp.square(xc).sum(axis=red, dtype=xp.float64)) / total
+        return mean, xc, var.astype(x.dtype).reshape(self.bshape)
+
     def forward(self, x, *params):
         gamma, beta = self._setup(x, params)
-        red, bshape = self.reduce, self.bshape
-        mean = x.mean(axis=red, keepdims=True)
-        xc = x - mean
-        var = xp.square(xc).mean(axis=red, keepdims=True)  # biased, two-pass
+        bshape = self.bshape
+        mean, xc, var = self._moments(x)
         inv = var + self.epsilon
         xp.sqrt(inv, out=inv)
         xp.reciprocal(inv, out=inv)
@@ -93,11 +123,18 @@ class BatchNormTrain(_ChannelOp):
         n = x_hat.size // self.inv.size
         d_beta = gy.sum(axis=red, keepdims=True)
         d_gamma = (gy * x_hat).sum(axis=red, keepdims=True)
+        sum_beta, sum_gamma = d_beta, d_gamma
+        if self.sync is not None:
+            both = self.sync.allreduce_sum(self.share * xp.concatenate(
+                [d_beta.reshape(-1), d_gamma.reshape(-1)]))
+            both = both.astype(gy.dtype).reshape(2, *d_beta.shape)
+            sum_beta, sum_gamma = both[0], both[1]
+            n = max(self.n_local, 1)
         gx = None
         if self.needs_grad[0]:
-            gx = x_hat * (d_gamma / n)
+            gx = x_hat * (sum_gamma / n)
             xp.subtract(gy, gx, out=gx)
-            gx -= d_beta / n
+            gx -= sum_beta / n
             scale = self.inv if self.gamma is None else self.inv * self.gamma
             gx *= scale
         return (
@@ -148,18 +185,19 @@ def _params(gamma, beta):
     return [as_tensor(p) for p in (gamma, beta) if p is not None]
 
 
-def batch_norm_train(x, gamma, beta, axis=-1, epsilon=1e-3):
+def batch_norm_train(x, gamma, beta, axis=-1, epsilon=1e-3, sync=None):
     """Batch normalization in training mode: returns ``(y, batch_mean, batch_var)``, ``y`` a
-    Tensor, the statistics plain arrays of shape ``(channels,)`` (biased variance)."""
+    Tensor, the statistics plain arrays of shape ``(channels,)`` (biased variance).
+    ``sync``: an object whose ``allreduce_sum`` sums over ranks, for global statistics."""
     x = as_tensor(x)
     name = "batch_norm_train"
     axis = _channel_axis(axis, x.ndim, name)
     n = x.shape[axis]
     _check_param(name, "gamma", gamma, n)
     _check_param(name, "beta", beta, n)
-    if x.size // max(n, 1) < 1:
+    if x.size // max(n, 1) < 1 and sync is None:
         raise ValueError(f"{name}: cannot take batch statistics of an empty input {x.shape}")
-    fn = BatchNormTrain(axis, epsilon, gamma is not None, beta is not None)
+    fn = BatchNormTrain(axis, epsilon, gamma is not None, beta is not None, sync=sync)
     y = fn(x, *_params(gamma, beta))
     return y, fn.mean, fn.var
 

@@ -38,7 +38,7 @@ from .merging import (
     add,
     concatenate,
 )
-from .normalization import BatchNormalization
+from .normalization import BatchNormalization, SyncBatchNormalization
 from .pooling import (
     AveragePooling1D,
     AveragePooling2D,

@@ -5,6 +5,11 @@ by moving averages at inference (Ioffe & Szegedy 2015), with Keras 3's update ru
 
 using the biased batch variance, as Keras does. Weights in Keras's order: gamma, beta,
 moving_mean, moving_variance (the last two non-trainable).
+
+``synchronized=True`` (Keras 3; ``SyncBatchNormalization`` is Keras 2's name for it): under a
+data-parallel distribution the statistics are those of the global batch, summed across the
+ranks, so the moving statistics stay identical on every rank; without one it changes nothing.
+By default each rank normalizes by its own share of the batch, as Keras and PyTorch do.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ class BatchNormalization(Layer):
         gamma_regularizer=None,
         beta_constraint=None,
         gamma_constraint=None,
+        synchronized=False,
         **kwargs,
     ):
         kwargs.pop("renorm", None)
@@ -42,6 +48,7 @@ class BatchNormalization(Layer):
         self.moving_variance_initializer = moving_variance_initializer
         self.beta_regularizer, self.gamma_regularizer = beta_regularizer, gamma_regularizer
         self.beta_constraint, self.gamma_constraint = beta_constraint, gamma_constraint
+        self.synchronized = bool(synchronized)
 
     def build(self, input_shape):
         axis = self.axis % len(input_shape)
@@ -78,7 +85,8 @@ class BatchNormalization(Layer):
     def call(self, inputs, training=False):
         if training and self.trainable:
             y, mean, var = ops_norm.batch_norm_train(
-                inputs, self.gamma, self.beta, axis=self._axis, epsilon=self.epsilon
+                inputs, self.gamma, self.beta, axis=self._axis, epsilon=self.epsilon,
+                sync=self._sync(),
             )
             m = self.momentum
             self.moving_mean.data *= m
@@ -95,6 +103,14 @@ class BatchNormalization(Layer):
             epsilon=self.epsilon,
             axis=self._axis,
         )
+
+    def _sync(self):
+        if not self.synchronized:
+            return None
+        from ..distribution import distribution
+
+        dist = distribution()
+        return dist if dist is not None and dist.size > 1 else None
 
     def get_config(self):
         from .. import constraints, initializers, regularizers
@@ -119,4 +135,13 @@ class BatchNormalization(Layer):
                                             regularizers),
             "beta_constraint": _serialize(constraints.get(self.beta_constraint), constraints),
             "gamma_constraint": _serialize(constraints.get(self.gamma_constraint), constraints),
+            "synchronized": self.synchronized,
         }
+
+
+class SyncBatchNormalization(BatchNormalization):
+    """Keras 2's ``SyncBatchNormalization``: ``BatchNormalization(synchronized=True)``."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["synchronized"] = True
+        super().__init__(*args, **kwargs)

@@ -69,6 +69,7 @@ LAYER_CASES = {
     "GlobalAveragePooling2D": (lambda: L.GlobalAveragePooling2D(), (4, 4, 3)),
     "GlobalAveragePooling3D": (lambda: L.GlobalAveragePooling3D(keepdims=True), (3, 3, 3, 2)),
     "BatchNormalization": (lambda: L.BatchNormalization(momentum=0.9, epsilon=1e-2), (4, 4, 3)),
+    "SyncBatchNormalization": (lambda: L.SyncBatchNormalization(momentum=0.9), (4, 4, 3)),
     "Dropout": (lambda: L.Dropout(0.3, noise_shape=(None, 1, 3), seed=3), (4, 3)),
     "SpatialDropout1D": (lambda: L.SpatialDropout1D(0.2), (4, 3)),
     "SpatialDropout2D": (lambda: L.SpatialDropout2D(0.2), (4, 4, 3)),
