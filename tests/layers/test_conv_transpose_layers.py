@@ -1,8 +1,9 @@
 """Conv*Transpose, DepthwiseConv*D and SeparableConv*D against real Keras 3.15, and their
 configs, summaries and model files.
 
-References: tests/references/keras_conv_transpose.npz, written by
-tools/keras_references/conv_transpose.py (same weights and inputs -> Keras's predict output).
+References: tests/references/keras_conv_transpose.npz and keras_files/conv_family.{keras,h5},
+written by tools/keras_references/conv_transpose.py (same weights and inputs -> Keras's
+predict output; a model of all these layer kinds as Keras itself saves it).
 """
 
 import json
@@ -15,7 +16,7 @@ import npconv
 from npconv import layers
 
 REF = np.load(pathlib.Path(__file__).parents[1] / "references" / "keras_conv_transpose.npz")
-CASES = sorted({k.split("/")[0] for k in REF.files})
+CASES = sorted({k.split("/")[0] for k in REF.files if k.endswith("/spec")})
 
 
 def _spec(name):
@@ -163,3 +164,16 @@ def test_summary_and_model_file_round_trip(tmp_path):
     assert [type(layer).__name__ for layer in loaded.layers] == [
         "SeparableConv2D", "DepthwiseConv2D", "Conv2DTranspose", "Conv2DTranspose"]
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), expected)
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_loads_the_model_file_keras_wrote(suffix):
+    pytest.importorskip("h5py")
+    path = pathlib.Path(__file__).parents[1] / "references" / "keras_files" / (
+        "conv_family" + suffix)
+    model = npconv.models.load_model(path)
+    assert {type(layer).__name__ for layer in model.layers} >= {
+        "SeparableConv2D", "DepthwiseConv2D", "Conv2DTranspose", "SeparableConv1D",
+        "DepthwiseConv1D", "Conv1DTranspose"}
+    y = model.predict(REF["file/x"], verbose=0)
+    np.testing.assert_allclose(y, REF["file/y"], atol=1e-4, rtol=1e-4)

@@ -12,6 +12,11 @@ the weights (in ``get_weights`` order, Keras's initial ones plus noise, so that 
 zero) and Keras's ``predict`` output. ``tests/layers/test_conv_transpose_layers.py`` rebuilds
 each layer in npconv, sets the weights and compares.
 
+Also writes a small model of all these layer kinds as Keras saves it, ``model.save`` to
+``tests/references/keras_files/conv_family.keras`` and ``.h5`` (legacy format), with its input
+and Keras's prediction stored in the npz as ``file/x`` and ``file/y``: npconv's
+``load_model`` must rebuild it from Keras's own configs and predict the same.
+
 Not covered, because TensorFlow itself refuses it: ``padding='same'`` with an even kernel and
 ``output_padding=0`` (TensorFlow's backprop-input kernel wants the output length that 'same'
 forward padding maps back, which that combination does not give). npconv computes it with
@@ -151,9 +156,35 @@ def references():
     return out
 
 
+def model_file(arrays):
+    model = keras.Sequential([
+        keras.Input((8, 8, 2)),
+        keras.layers.SeparableConv2D(4, 3, padding="same", depth_multiplier=2,
+                                     activation="relu"),
+        keras.layers.DepthwiseConv2D(3, strides=2, padding="same"),
+        keras.layers.Conv2DTranspose(3, 3, strides=2, padding="same", output_padding=1,
+                                     activation="relu"),
+        keras.layers.Conv2DTranspose(2, 2, dilation_rate=2),
+        keras.layers.Reshape((10 * 10, 2)),
+        keras.layers.SeparableConv1D(3, 3, strides=2),
+        keras.layers.DepthwiseConv1D(3, depth_multiplier=2, padding="same"),
+        keras.layers.Conv1DTranspose(2, 3, strides=3, padding="same"),
+    ])
+    model.set_weights([RNG.standard_normal(w.shape).astype("float32") * 0.5
+                       for w in model.get_weights()])
+    x = RNG.standard_normal((3, 8, 8, 2)).astype("float32")
+    arrays["file/x"] = x
+    arrays["file/y"] = model.predict(x, verbose=0)
+    folder = OUT / "keras_files"
+    folder.mkdir(exist_ok=True)
+    model.save(folder / "conv_family.keras")
+    model.save(folder / "conv_family.h5")
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     arrays = references()
+    model_file(arrays)
     path = OUT / "keras_conv_transpose.npz"
     tmp = path.with_suffix(".tmp.npz")
     np.savez_compressed(tmp, **arrays)
