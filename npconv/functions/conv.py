@@ -34,6 +34,10 @@ zero-bordered channels-last buffer, so the GEMMs see one layout. Never ``np.add.
 indexing. The backward recomputes patches instead of keeping the forward's (K times the input's
 memory), computes no input gradient when x needs none (the first layer) and no kernel gradient
 for a frozen kernel.
+
+The input gradient's steps (``_input_grad_setup``, ``_input_grad_chunk``) are also the forward
+of the transposed convolution (``functions.conv_transpose``), whose backward is this forward and
+this kernel gradient: one N-d implementation serves both.
 """
 
 from __future__ import annotations
