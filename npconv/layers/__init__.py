@@ -21,6 +21,10 @@ from .convolutional_transpose import (
     Convolution1DTranspose,
     Convolution2DTranspose,
     Convolution3DTranspose,
+    Deconv2D,
+    Deconv3D,
+    Deconvolution2D,
+    Deconvolution3D,
 )
 from .core import (
     Activation,

@@ -232,3 +232,7 @@ class Conv3DTranspose(BaseConvTranspose):
 Convolution1DTranspose = Conv1DTranspose
 Convolution2DTranspose = Conv2DTranspose
 Convolution3DTranspose = Conv3DTranspose
+# Keras 2.x's names for the same layers (keras.layers.Deconvolution2D, Deconv2D; Keras 1's
+# Deconvolution2D took other arguments)
+Deconvolution2D = Deconv2D = Conv2DTranspose
+Deconvolution3D = Deconv3D = Conv3DTranspose

@@ -98,6 +98,15 @@ def test_keras_aliases_and_positional_order():
     assert layers.Convolution3DTranspose is layers.Conv3DTranspose
     assert layers.SeparableConvolution2D is layers.SeparableConv2D
     assert layers.SeparableConvolution1D is layers.SeparableConv1D
+    # Keras 2's names and module path (keras.layers.convolutional held all of these)
+    assert layers.Deconvolution2D is layers.Deconv2D is layers.Conv2DTranspose
+    assert layers.Deconvolution3D is layers.Deconv3D is layers.Conv3DTranspose
+    from npconv.layers.convolutional import Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
+
+    assert (Conv2DTranspose, DepthwiseConv2D, SeparableConv2D) == (
+        layers.Conv2DTranspose, layers.DepthwiseConv2D, layers.SeparableConv2D)
+    with pytest.raises(ImportError, match="UpSampling7D"):
+        from npconv.layers.convolutional import UpSampling7D  # noqa: F401
     # Keras's positional orders differ between these classes
     assert layers.Conv3DTranspose(2, 3, 1, "same", "channels_first").data_format == (
         "channels_first")
