@@ -22,7 +22,7 @@ from npconv.functions.depthwise import depthwise_conv, separable_conv
 # (rank, strides, padding, output_padding, dilation, data_format, in_channels, filters):
 # strides 1-3, both paddings, output padding (including outputs no input reaches), dilation,
 # both data formats; filters >= in_channels at stride 1 takes the input gradient's "full
-# correlation" path, the others its col2im path.
+# correlation" path, the others its col2im path; channels first or padding, its padded buffer.
 GRID = [
     (1, 1, "valid", None, 1, "channels_last", 2, 3),
     (1, 2, "same", None, 1, "channels_first", 3, 2),
@@ -34,6 +34,7 @@ GRID = [
     (2, (2, 1), "same", (0, 0), 1, "channels_last", 3, 2),
     (3, 2, "valid", 1, 1, "channels_last", 2, 2),
     (3, 1, "same", None, 1, "channels_first", 2, 2),
+    (2, 2, "same", 1, 1, "channels_last", 3, 1),  # one output channel: conv's one-channel plan
 ]
 
 
