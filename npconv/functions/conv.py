@@ -34,6 +34,10 @@ zero-bordered channels-last buffer, so the GEMMs see one layout. Never ``np.add.
 indexing. The backward recomputes patches instead of keeping the forward's (K times the input's
 memory), computes no input gradient when x needs none (the first layer) and no kernel gradient
 for a frozen kernel.
+
+The input gradient's steps (``_input_grad_setup``, ``_input_grad_chunk``) are also the forward
+of the transposed convolution (``functions.conv_transpose``), whose backward is this forward and
+this kernel gradient: one N-d implementation serves both.
 """
 
 from __future__ import annotations
@@ -94,15 +98,7 @@ class Conv(Function):
         self.pool = pool
 
     def forward(self, x, kernel, bias=None):
-        # A small grouped convolution runs as the dense one with a block-diagonal kernel:
-        # G times the multiplications, but in one wide GEMM instead of G narrow ones.
-        self.groups, self.blocks = self.conv_groups, 1
-        if self.groups > 1 and kernel.size * self.groups <= DENSE_GROUPS_LIMIT:
-            self.groups, self.blocks = 1, self.groups
-            kernel = _block_diagonal(kernel, self.blocks)
-        self._setup(x, kernel, bias)
-        self.x = x if self.needs_grad[1] else None
-        self.kernel = kernel if self.needs_grad[0] else None
+        kernel = self._prepare(x, kernel, bias)
         g, fg, f = self.groups, self.fg, self.filters
         w = kernel.reshape(self.kcount * self.cg, g, fg).transpose(1, 0, 2)  # (G, K*Cg, Fg)
         w = xp.ascontiguousarray(w, dtype=self.dtype)
@@ -167,26 +163,8 @@ class Conv(Function):
         need_b = self.has_bias and self.needs_grad[2]
         g, cg, fg, k, cin = self.groups, self.cg, self.fg, self.kcount, self.cin
         relu = self.activation == "relu"
-        wt = None
-        # The input gradient as the "full" convolution of gy with the flipped kernel (patches of
-        # the zero-bordered gy, one GEMM straight into gx: no col2im) when there are no more
-        # filters than channels, stride 1 and one group; measured per chunk, one thread:
-        # (16, 26, 26, 16)->8 1.09 -> 0.67 ms, (4, 32, 32, 32)->32 1.49 -> 1.13 ms, but
-        # (4, 26, 26, 32)->64 1.43 -> 1.62 ms (more patches than the col2im adds it saves).
-        full = (need_x and g == 1 and self.filters <= cin
-                and all(s == 1 for s in self.strides))
-        if need_x and full:
-            # (*k, C, F) flipped on every spatial axis -> (K*F, C)
-            flip = self.kernel[(slice(None, None, -1),) * len(self.ksize)]
-            self.kernel_t = xp.ascontiguousarray(
-                xp.swapaxes(flip, -1, -2).reshape(k * self.filters, cin), dtype=self.dtype)
-        elif need_x:
-            # (*k, Cg, G*Fg) -> (K, G, Fg, Cg): one GEMM per kernel offset (and group), each
-            # giving that offset's gradient as a contiguous (M, C) block, so that col2im adds
-            # long runs (not C-long pieces of one (M, K*C) product: measured 2x slower).
-            wt = self.kernel.reshape(k, cg, g, fg).transpose(0, 2, 3, 1)
-            wt = xp.ascontiguousarray(wt, dtype=self.dtype)
         if need_x:
+            self._input_grad_setup(self.kernel)
             shape = (self.n, cin, *self.spatial) if self.channels_first else (
                 self.n, *self.spatial, cin)
             # zeroed chunk by chunk on the threads, in cache, just before col2im adds into it
@@ -197,7 +175,7 @@ class Conv(Function):
         # comes from the same patches of gy: gw[o] = sum_p x[p]^T gy[p - o], and the flipped
         # patch row of gy at p holds gy[p - o] for every offset o, so gw is one GEMM
         # x^T (C, M') @ gcols (M', K*F) with no im2col of x.
-        shared = need_w and full and self.direct
+        shared = need_w and need_x and self.full and self.direct
 
         def piece(lo, hi):
             gb = xp.zeros((1, self.filters), self.dtype) if need_b else None
@@ -210,8 +188,7 @@ class Conv(Function):
             if need_w:
                 part = scratch("conv.part", gw.size, self.dtype).reshape(gw.shape)
                 padded = self._padded_buffer()
-            if need_x and not self.direct:
-                dx_buf = self._padded_buffer(zeros=False, key="conv.dx")
+            dx_buf = self._input_grad_buffer() if need_x else None
             cols_buf = self._cols_buffer()
             for n0, n1 in self._chunks(lo, hi):
                 m = (n1 - n0) * self.positions
@@ -231,31 +208,14 @@ class Conv(Function):
                 if need_w and not shared:
                     cols = self._cols(x, n0, n1, padded, cols_buf)
                     gw += xp.matmul(cols.transpose(0, 2, 1), _by_group(gyc, g), out=part)
-                if need_x and full:
-                    if self.direct:
-                        gcols = self._full_input_grad(gyc, n1 - n0, gx[n0:n1])
-                        if shared:
-                            gw += xp.matmul(x[n0:n1].reshape(-1, cin).T, gcols, out=part)
-                    else:
-                        dx = self._padded_chunk(dx_buf, n1 - n0)
-                        self._full_input_grad(gyc, n1 - n0, dx)
-                        self._to_last(gx[n0:n1])[...] = self._interior(dx)
-                elif need_x:
-                    dcols = cols_buf[: k * m * cin].reshape(k, m, cin)
-                    xp.matmul(_by_group(gyc, g), wt, out=_by_group(dcols, g))
-                    dcols = dcols.reshape(k, n1 - n0, *self.out, cin)
-                    if self.direct:
-                        gx[n0:n1].fill(0)
-                        self._col2im(gx[n0:n1], dcols)
-                    else:
-                        dx = self._padded_chunk(dx_buf, n1 - n0)
-                        dx.fill(0)
-                        self._col2im(dx, dcols)
-                        self._to_last(gx[n0:n1])[...] = self._interior(dx)
+                if need_x:
+                    gcols = self._input_grad_chunk(gyc, n0, n1, gx, dx_buf, cols_buf)
+                    if shared:
+                        gw += xp.matmul(x[n0:n1].reshape(-1, cin).T, gcols, out=part)
             return gw, gb
 
         parts = parallel(piece, self.n, min_size=self._min_piece())
-        self.x = self.kernel = self.y = self.kernel_t = None
+        self.x = self.kernel = self.y = self.kernel_t = self.wt = None
         gw = gb = None
         for pw, pb in parts:  # summed in piece order: the same result on any thread count
             gw = pw if gw is None else gw + pw
@@ -275,6 +235,20 @@ class Conv(Function):
         return tuple(grads)
 
     # --- shapes, chunks and buffers -------------------------------------------------------
+
+    def _prepare(self, x, kernel, bias):
+        """The forward's first step: shapes, and the inputs the backward will need. Returns the
+        kernel the GEMMs take: a small grouped convolution runs as the dense one with a
+        block-diagonal kernel (G times the multiplications, but in one wide GEMM instead of G
+        narrow ones)."""
+        self.groups, self.blocks = self.conv_groups, 1
+        if self.groups > 1 and kernel.size * self.groups <= DENSE_GROUPS_LIMIT:
+            self.groups, self.blocks = 1, self.groups
+            kernel = _block_diagonal(kernel, self.blocks)
+        self._setup(x, kernel, bias)
+        self.x = x if self.needs_grad[1] else None
+        self.kernel = kernel if self.needs_grad[0] else None
+        return kernel
 
     def _setup(self, x, kernel, bias):
         r = kernel.ndim - 2
@@ -432,6 +406,60 @@ class Conv(Function):
         cols = buf[: windows.size].reshape(windows.shape)
         xp.copyto(cols, windows)
         return _by_group(cols.reshape(-1, self.groups * self.kcount * self.cg), self.groups)
+
+    # --- the input gradient (also the transposed convolution's forward) ---------------------
+
+    def _input_grad_setup(self, kernel):
+        """Choose how ``_input_grad_chunk`` computes and lay out ``kernel`` (the one the GEMMs
+        took) for it.
+
+        ``self.full``: as the "full" correlation of gy with the flipped kernel (patches of the
+        zero-bordered gy, one GEMM straight into gx: no col2im) when there are no more filters
+        than channels, stride 1 and one group; measured per chunk, one thread: (16, 26, 26, 16)
+        ->8 1.09 -> 0.67 ms, (4, 32, 32, 32)->32 1.49 -> 1.13 ms, but (4, 26, 26, 32)->64 1.43
+        -> 1.62 ms (more patches than the col2im adds it saves). Otherwise one GEMM per kernel
+        offset (and group) then col2im.
+        """
+        g, cg, fg, k, cin = self.groups, self.cg, self.fg, self.kcount, self.cin
+        self.full = g == 1 and self.filters <= cin and all(s == 1 for s in self.strides)
+        if self.full:
+            # (*k, C, F) flipped on every spatial axis -> (K*F, C)
+            flip = kernel[(slice(None, None, -1),) * len(self.ksize)]
+            self.kernel_t = xp.ascontiguousarray(
+                xp.swapaxes(flip, -1, -2).reshape(k * self.filters, cin), dtype=self.dtype)
+        else:
+            # (*k, Cg, G*Fg) -> (K, G, Fg, Cg): one GEMM per kernel offset (and group), each
+            # giving that offset's gradient as a contiguous (M, C) block, so that col2im adds
+            # long runs (not C-long pieces of one (M, K*C) product: measured 2x slower).
+            wt = kernel.reshape(k, cg, g, fg).transpose(0, 2, 3, 1)
+            self.wt = xp.ascontiguousarray(wt, dtype=self.dtype)
+
+    def _input_grad_buffer(self):
+        """A thread's room for one padded chunk of gx (``None`` when gx is written in place)."""
+        return None if self.direct else self._padded_buffer(zeros=False, key="conv.dx")
+
+    def _input_grad_chunk(self, gyc, n0, n1, gx, dx_buf, cols_buf):
+        """``gx[n0:n1]`` = the input gradient of samples ``[n0, n1)`` from their output
+        gradient ``gyc`` (``(M, F)``, channels last, contiguous), as ``_input_grad_setup``
+        chose. Written in place when x is used directly, else into the padded chunk
+        ``dx_buf`` and its interior copied out. Returns the full path's patches of gy when
+        written in place (see ``backward``'s shared kernel gradient), else ``None``."""
+        b = n1 - n0
+        dx = gx[n0:n1] if self.direct else self._padded_chunk(dx_buf, b)
+        gcols = None
+        if self.full:
+            gcols = self._full_input_grad(gyc, b, dx)
+        else:
+            g, k, cin = self.groups, self.kcount, self.cin
+            m = b * self.positions
+            dcols = cols_buf[: k * m * cin].reshape(k, m, cin)
+            xp.matmul(_by_group(gyc, g), self.wt, out=_by_group(dcols, g))
+            dx.fill(0)
+            self._col2im(dx, dcols.reshape(k, b, *self.out, cin))
+        if not self.direct:
+            self._to_last(gx[n0:n1])[...] = self._interior(dx)
+            return None
+        return gcols
 
     def _full_input_grad(self, gyc, b, dx):
         """``dx`` (``(b, *padded, C)``, channels last) = the stride-1 "full" correlation of the

@@ -14,6 +14,18 @@ from .convolutional import (
     ZeroPadding2D,
     ZeroPadding3D,
 )
+from .convolutional_transpose import (
+    Conv1DTranspose,
+    Conv2DTranspose,
+    Conv3DTranspose,
+    Convolution1DTranspose,
+    Convolution2DTranspose,
+    Convolution3DTranspose,
+    Deconv2D,
+    Deconv3D,
+    Deconvolution2D,
+    Deconvolution3D,
+)
 from .core import (
     Activation,
     Dense,
@@ -25,6 +37,14 @@ from .core import (
     SpatialDropout1D,
     SpatialDropout2D,
     SpatialDropout3D,
+)
+from .depthwise import (
+    DepthwiseConv1D,
+    DepthwiseConv2D,
+    SeparableConv1D,
+    SeparableConv2D,
+    SeparableConvolution1D,
+    SeparableConvolution2D,
 )
 from .input_layer import Input, InputLayer
 from .merging import (

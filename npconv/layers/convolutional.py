@@ -4,7 +4,8 @@ Kernel ``(*kernel_size, in_channels // groups, filters)`` and bias ``(filters,)`
 stores them. ``dropconnect=rate`` applies DropConnect (Wan et al. 2013) to the kernel during
 training — an npconv addition the tutorials describe and Keras lacks.
 
-Also the Keras 2 module path ``keras.layers.convolutional`` (which held the pooling layers too).
+Also the Keras 2 module path ``keras.layers.convolutional`` (which held the pooling layers too,
+and the transposed, depthwise and separable convolutions, found here by ``__getattr__``).
 """
 
 from __future__ import annotations
@@ -321,3 +322,27 @@ class ZeroPadding2D(_ZeroPadding):
 
 class ZeroPadding3D(_ZeroPadding):
     rank = 3
+
+
+# Keras 2's keras.layers.convolutional held these too; they live in their own modules, which
+# import this one, so they are looked up on first use (PEP 562).
+_ELSEWHERE = {
+    "convolutional_transpose": (
+        "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose", "Convolution1DTranspose",
+        "Convolution2DTranspose", "Convolution3DTranspose", "Deconvolution2D", "Deconv2D",
+        "Deconvolution3D", "Deconv3D",
+    ),
+    "depthwise": (
+        "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",
+        "SeparableConvolution1D", "SeparableConvolution2D",
+    ),
+}
+
+
+def __getattr__(name):
+    import importlib
+
+    for module, names in _ELSEWHERE.items():
+        if name in names:
+            return getattr(importlib.import_module(f"{__package__}.{module}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -88,6 +88,18 @@ LAYER_CASES = {
     "StochasticPooling1D": (lambda: L.StochasticPooling1D(2), (6, 3)),
     "StochasticPooling2D": (lambda: L.StochasticPooling2D(2), (4, 4, 3)),
     "StochasticPooling3D": (lambda: L.StochasticPooling3D(2), (4, 4, 4, 1)),
+    "Conv1DTranspose": (lambda: L.Conv1DTranspose(2, 3, strides=2, output_padding=1), (5, 3)),
+    "Conv2DTranspose": (
+        lambda: L.Conv2DTranspose(3, 3, strides=2, padding="same", activation="relu"),
+        (4, 4, 2),
+    ),
+    "Conv3DTranspose": (lambda: L.Conv3DTranspose(2, 2, dilation_rate=2), (2, 3, 2, 2)),
+    "DepthwiseConv1D": (lambda: L.DepthwiseConv1D(3, depth_multiplier=2), (6, 3)),
+    "DepthwiseConv2D": (lambda: L.DepthwiseConv2D(3, strides=2, padding="same"), (5, 5, 3)),
+    "SeparableConv1D": (lambda: L.SeparableConv1D(4, 3, padding="same"), (6, 3)),
+    "SeparableConv2D": (
+        lambda: L.SeparableConv2D(4, 3, depth_multiplier=2, use_bias=False), (5, 5, 3)
+    ),
 }
 MERGE_LAYERS = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"}
 
