@@ -46,4 +46,5 @@ PROGRAM = textwrap.dedent('''
 def test_synchronized_statistics_equal_one_process(ranks, tmp_path):
     script = tmp_path / "sync_bn.py"
     script.write_text(PROGRAM)
-    assert run_mpi(ranks, script).stdout.split().count("ok") == ranks
+    result = run_mpi(ranks, script)
+    assert result.stdout.count("ok") == ranks, result.stdout + result.stderr
