@@ -1,0 +1,74 @@
+"""Keras 3's image ops (``keras.ops.image``): ``resize``.
+
+``resize`` matches ``tf.image.resize`` (what Keras 3 calls), half-pixel centres, for
+``'nearest'`` and ``'bilinear'`` (with or without ``antialias``); both are differentiable (a
+resize is linear: see ``npconv.functions.resize``). Images are a batch ``(batch, height, width,
+channels)`` or one image ``(height, width, channels)`` (channels first with
+``data_format='channels_first'``); integer images come back as ``floatx()``, as in Keras.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..functions import array as _array
+from ..functions import resize as _resize
+from .core import cast, tensor
+
+__all__ = ["resize"]
+
+
+def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspect_ratio=False,
+           pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0, data_format=None):
+    """Resize ``images`` to ``size = (height, width)``.
+
+    ``crop_to_aspect_ratio=True`` first crops the largest centred window with the target's
+    aspect ratio; ``pad_to_aspect_ratio=True`` instead pads the short side with ``fill_value``
+    (centred), so nothing is distorted.
+    """
+    data_format = backend.normalize_data_format(data_format)
+    first = data_format == "channels_first"
+    if interpolation not in _resize.INTERPOLATIONS:
+        raise ValueError(
+            f"resize: interpolation must be one of {_resize.INTERPOLATIONS} in npconv, "
+            f"got {interpolation!r}"
+        )
+    if len(size) != 2:
+        raise ValueError(f"resize: size must be (height, width), got {size!r}")
+    if crop_to_aspect_ratio and pad_to_aspect_ratio:
+        raise ValueError("resize: crop_to_aspect_ratio and pad_to_aspect_ratio are exclusive")
+    if fill_mode != "constant":
+        raise ValueError(f"resize: fill_mode must be 'constant', got {fill_mode!r}")
+    x = tensor(images, "image.resize")
+    if x.ndim not in (3, 4):
+        layout = "(channels, height, width)" if first else "(height, width, channels)"
+        raise ValueError(
+            f"resize expects images of rank 3 {layout} or rank 4 with a batch axis first, "
+            f"got shape {x.shape}"
+        )
+    if not np.issubdtype(x.dtype, np.floating):
+        x = cast(x, backend.floatx())
+    single = x.ndim == 3
+    if single:
+        x = _array.reshape(x, (1, *x.shape))
+    h_axis = 2 if first else 1
+    height, width = x.shape[h_axis], x.shape[h_axis + 1]
+    target_h, target_w = int(size[0]), int(size[1])
+    if crop_to_aspect_ratio:
+        crop_h = max(min(height, int(width * target_h / target_w)), 1)
+        crop_w = max(min(width, int(height * target_w / target_h)), 1)
+        top, left = int((height - crop_h) / 2), int((width - crop_w) / 2)
+        index = [slice(None)] * 4
+        index[h_axis] = slice(top, top + crop_h)
+        index[h_axis + 1] = slice(left, left + crop_w)
+        x = _array.getitem(x, tuple(index))
+    elif pad_to_aspect_ratio:
+        pad_h = max(height, int(width * target_h / target_w)) - height
+        pad_w = max(width, int(height * target_w / target_h)) - width
+        widths = [(0, 0)] * 4
+        widths[h_axis] = (pad_h // 2, pad_h - pad_h // 2)
+        widths[h_axis + 1] = (pad_w // 2, pad_w - pad_w // 2)
+        x = _array.pad(x, widths, float(fill_value))
+    y = _resize.resize(x, (target_h, target_w), interpolation, antialias, channels_first=first)
+    return _array.reshape(y, y.shape[1:]) if single else y
