@@ -11,7 +11,7 @@ As in Keras, the ``nn`` ops are also available at the top level (``ops.relu``,
 ``ops.one_hot``, ``ops.conv``); ``ops.tanh`` is the NumPy-like one.
 """
 
-from . import core, image, nn, numpy
+from . import core, image, nn, numpy  # noqa: F401 - the public submodules
 from .core import *  # noqa: F403
 from .nn import *  # noqa: F403
 from .numpy import *  # noqa: F403

@@ -4,7 +4,8 @@
 ``'nearest'`` and ``'bilinear'`` (with or without ``antialias``); both are differentiable (a
 resize is linear: see ``npconv.functions.resize``). Images are a batch ``(batch, height, width,
 channels)`` or one image ``(height, width, channels)`` (channels first with
-``data_format='channels_first'``); integer images come back as ``floatx()``, as in Keras.
+``data_format='channels_first'``); integer images are resized in ``floatx()`` and come back
+rounded and saturated to their own dtype, as Keras does.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from ..autograd import Tensor
 from ..functions import array as _array
 from ..functions import resize as _resize
 from .core import cast, tensor
@@ -47,7 +49,8 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
             f"resize expects images of rank 3 {layout} or rank 4 with a batch axis first, "
             f"got shape {x.shape}"
         )
-    if not np.issubdtype(x.dtype, np.floating):
+    in_dtype = x.dtype
+    if not np.issubdtype(in_dtype, np.floating):
         x = cast(x, backend.floatx())
     single = x.ndim == 3
     if single:
@@ -64,11 +67,17 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
         index[h_axis + 1] = slice(left, left + crop_w)
         x = _array.getitem(x, tuple(index))
     elif pad_to_aspect_ratio:
-        pad_h = max(height, int(width * target_h / target_w)) - height
-        pad_w = max(width, int(height * target_w / target_h)) - width
+        # Keras pads int((padded - size) / 2) on both sides (one short of the ratio when odd)
+        pad_h = int((max(height, int(width * target_h / target_w)) - height) / 2)
+        pad_w = int((max(width, int(height * target_w / target_h)) - width) / 2)
         widths = [(0, 0)] * 4
-        widths[h_axis] = (pad_h // 2, pad_h - pad_h // 2)
-        widths[h_axis + 1] = (pad_w // 2, pad_w - pad_w // 2)
+        widths[h_axis] = (pad_h, pad_h)
+        widths[h_axis + 1] = (pad_w, pad_w)
         x = _array.pad(x, widths, float(fill_value))
     y = _resize.resize(x, (target_h, target_w), interpolation, antialias, channels_first=first)
-    return _array.reshape(y, y.shape[1:]) if single else y
+    if single:
+        y = _array.reshape(y, y.shape[1:])
+    if np.issubdtype(in_dtype, np.integer):
+        info = np.iinfo(in_dtype)
+        return Tensor(np.clip(np.round(y.data), info.min, info.max).astype(in_dtype))
+    return y

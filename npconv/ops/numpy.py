@@ -473,7 +473,9 @@ def reshape(x, newshape):
     try:
         return _array.reshape(t, shape)
     except ValueError:
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {t.shape} to {shape}") from None
+        raise ValueError(
+            f"reshape: cannot reshape a tensor of shape {t.shape} to {shape}"
+        ) from None
 
 
 def transpose(x, axes=None):
@@ -644,7 +646,8 @@ def ones_like(x, dtype=None):
 
 def full_like(x, fill_value, dtype=None):
     t = tensor(x, "full_like")
-    return Tensor(np.full(t.shape, convert_to_numpy(fill_value), dtype=_dtype_name(dtype) or t.dtype))
+    value = convert_to_numpy(fill_value)
+    return Tensor(np.full(t.shape, value, dtype=_dtype_name(dtype) or t.dtype))
 
 
 def arange(start, stop=None, step=None, dtype=None):
