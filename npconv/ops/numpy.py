@@ -484,8 +484,12 @@ def transpose(x, axes=None):
 
 def moveaxis(x, source, destination):
     t = tensor(x, "moveaxis")
-    order = np.moveaxis(np.arange(t.ndim), destination, source)
-    return _array.transpose(t, tuple(int(i) for i in order))
+    src = [int(a) % t.ndim for a in np.atleast_1d(source)]
+    dst = [int(a) % t.ndim for a in np.atleast_1d(destination)]
+    order = [a for a in range(t.ndim) if a not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return _array.transpose(t, tuple(order))
 
 
 def swapaxes(x, axis1, axis2):

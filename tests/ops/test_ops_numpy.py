@@ -92,6 +92,11 @@ VALUES = {
     ),
     "broadcast_to": (lambda: ops.broadcast_to(V, (3, 4)), np.broadcast_to(V, (3, 4))),
     "ravel": (lambda: ops.ravel(C3), C3.ravel()),
+    "moveaxis": (lambda: ops.moveaxis(C3, 0, -1), np.moveaxis(C3, 0, -1)),
+    "moveaxis_many": (
+        lambda: ops.moveaxis(C3, (0, 1), (2, 0)), np.moveaxis(C3, (0, 1), (2, 0))
+    ),
+    "swapaxes": (lambda: ops.swapaxes(C3, 0, 2), np.swapaxes(C3, 0, 2)),
     "norm": (lambda: ops.norm(A), np.linalg.norm(A)),
     "norm_axis": (lambda: ops.norm(A, axis=1), np.linalg.norm(A, axis=1)),
     "norm_l1": (lambda: ops.norm(A, ord=1, axis=0), np.linalg.norm(A, ord=1, axis=0)),
