@@ -369,3 +369,56 @@ def take(x, indices, axis=None):
 
 def take_along_axis(x, indices, axis):
     return TakeAlongAxis(xp.asarray(indices), axis)(x)
+
+
+class Einsum(Function):
+    """``numpy.einsum`` with explicit or implicit output, no ellipsis. The gradient of each
+    operand is another einsum: the output's gradient with the other operands, contracted onto
+    this operand's letters; a letter only this operand has (summed away alone) is broadcast
+    back. An operand with a repeated letter (a diagonal) is not supported."""
+
+    def __init__(self, subscripts):
+        subscripts = subscripts.replace(" ", "")
+        if "." in subscripts:
+            raise ValueError(f"einsum: '...' is not supported by npconv, got {subscripts!r}")
+        if "->" in subscripts:
+            ins, out = subscripts.split("->")
+        else:
+            ins = subscripts
+            letters = ins.replace(",", "")
+            out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+        self.ins, self.out = ins.split(","), out
+        for s in self.ins:
+            if len(set(s)) != len(s):
+                raise ValueError(
+                    f"einsum: repeated indices within one operand ({s!r}) are not supported"
+                )
+
+    def forward(self, *xs):
+        if len(xs) != len(self.ins):
+            raise ValueError(
+                f"einsum: {len(self.ins)} operands in the subscripts, {len(xs)} given"
+            )
+        self.xs = xs
+        return xp.einsum(",".join(self.ins) + "->" + self.out, *xs, optimize=True)
+
+    def backward(self, gy):
+        grads = []
+        for i, s in enumerate(self.ins):
+            if not self.needs_grad[i]:
+                grads.append(None)
+                continue
+            others = [(t, x) for j, (t, x) in enumerate(zip(self.ins, self.xs)) if j != i]
+            seen = set(self.out).union(*[set(t) for t, _ in others])
+            kept = "".join(c for c in s if c in seen)
+            spec = ",".join([self.out] + [t for t, _ in others]) + "->" + kept
+            g = xp.einsum(spec, gy, *[x for _, x in others], optimize=True)
+            if kept != s:
+                shape = [self.xs[i].shape[k] if c in seen else 1 for k, c in enumerate(s)]
+                g = xp.broadcast_to(g.reshape(shape), self.xs[i].shape).copy()
+            grads.append(g.astype(self.xs[i].dtype, copy=False))
+        return tuple(grads)
+
+
+def einsum(subscripts, *operands):
+    return Einsum(subscripts)(*operands)

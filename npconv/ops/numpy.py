@@ -39,7 +39,10 @@ __all__ = [
     "greater", "greater_equal", "less", "less_equal", "logical_and", "logical_or",
     "logical_not", "all", "any", "var", "std", "cumsum", "sort", "argsort", "take",
     "take_along_axis", "broadcast_to", "ravel", "norm", "erf", "tanh", "sin", "cos", "floor",
-    "ceil", "round", "moveaxis", "swapaxes",
+    "ceil", "round", "moveaxis", "swapaxes", "einsum", "outer", "logsumexp", "top_k",
+    "in_top_k", "rsqrt", "reciprocal", "expm1", "log2", "log10", "average", "unstack",
+    "hstack", "vstack", "tril", "triu", "diag", "trace", "meshgrid", "mod", "floor_divide",
+    "logical_xor", "isnan", "isinf", "isfinite", "nan_to_num", "count_nonzero",
 ]
 __all__ = sorted(set(__all__))
 
@@ -680,3 +683,179 @@ def eye(N, M=None, k=0, dtype=None):  # noqa: N803 - Keras's names
 
 def identity(n, dtype=None):
     return eye(n, dtype=dtype)
+
+
+# ----------------------------------------------------------------- more of keras.ops (math)
+
+
+def einsum(subscripts, *operands, **kwargs):
+    """Einstein summation (no ``...``); differentiable in every operand."""
+    ts = _same_dtype([tensor(x, "einsum") for x in operands])
+    return _numeric.einsum(subscripts, *ts)
+
+
+def outer(x1, x2):
+    a, b = _pair(x1, x2, "outer")
+    return _array.mul(_array.reshape(a, (-1, 1)), _array.reshape(b, (1, -1)))
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """``log(sum(exp(x), axis))`` computed stably, as ``max + log(sum(exp(x - max)))``."""
+    t = _float_tensor(x, "logsumexp")
+    peak = np.max(t.data, axis=_axis(axis), keepdims=True)  # a constant: it cancels out
+    peak = np.where(np.isfinite(peak), peak, 0).astype(t.dtype)
+    shifted = _array.exp(_array.sub(t, peak))
+    y = _array.add(_array.log(_array.sum(shifted, axis=_axis(axis), keepdims=True)), peak)
+    return y if keepdims else squeeze(y, axis=_axis(axis))
+
+
+def top_k(x, k, sorted=True):  # noqa: A002 - Keras's name
+    """The ``k`` largest values along the last axis and their indices (int32); the values
+    are differentiable. Ties keep the lower index first, as TensorFlow."""
+    t = tensor(x, "top_k")
+    order = np.argsort(-t.data, axis=-1, kind="stable")[..., :k]
+    values = _numeric.take_along_axis(t, order, -1)
+    return values, _const(order.astype(np.int32))
+
+
+def in_top_k(targets, predictions, k):
+    """Whether each target class is among the ``k`` highest predictions of its row (a tie
+    with the k-th value counts as in, as TensorFlow)."""
+    p = np.asarray(convert_to_numpy(tensor(predictions, "in_top_k")))
+    t = np.asarray(convert_to_numpy(tensor(targets, "in_top_k"))).astype(np.int64)
+    target_values = np.take_along_axis(p, t[:, None], axis=1)
+    return _const(np.sum(p > target_values, axis=1) < k)
+
+
+def rsqrt(x):
+    return _array.div(1.0, sqrt(x))
+
+
+def reciprocal(x):
+    return _array.div(1.0, _float_tensor(x, "reciprocal"))
+
+
+def expm1(x):
+    return _array.sub(exp(x), 1.0)
+
+
+def log2(x):
+    return _array.div(log(x), math.log(2.0))
+
+
+def log10(x):
+    return _array.div(log(x), math.log(10.0))
+
+
+def average(x, axis=None, weights=None):
+    """The mean, or the ``weights``-weighted mean (``weights`` 1-d along ``axis``, or of
+    ``x``'s shape)."""
+    t = _float_tensor(x, "average")
+    if weights is None:
+        return mean(t, axis=axis)
+    w = _float_tensor(weights, "average")
+    if w.ndim == 1 and t.ndim > 1 and axis is not None:
+        shape = [1] * t.ndim
+        shape[axis] = w.shape[0]
+        w = _array.reshape(w, tuple(shape))
+    w = _array.broadcast_to(w, t.shape) if w.shape != t.shape else w
+    return _array.div(sum(_array.mul(t, w), axis=axis), sum(w, axis=axis))
+
+
+def unstack(x, num=None, axis=0):
+    t = tensor(x, "unstack")
+    return [squeeze(p, axis=axis) for p in split(t, t.shape[axis], axis=axis)]
+
+
+def hstack(xs):
+    ts = [tensor(x, "hstack") for x in xs]
+    return concatenate(ts, axis=0 if ts[0].ndim == 1 else 1)
+
+
+def vstack(xs):
+    ts = [tensor(x, "vstack") for x in xs]
+    return concatenate([reshape(t, (1, -1)) if t.ndim == 1 else t for t in ts], axis=0)
+
+
+def tril(x, k=0):
+    """The lower triangle of the last two axes (the rest zero); differentiable."""
+    t = tensor(x, "tril")
+    mask = np.tril(np.ones(t.shape[-2:], dtype=bool), k)
+    return _numeric.where(mask, t, Tensor(np.zeros((), t.dtype)))
+
+
+def triu(x, k=0):
+    t = tensor(x, "triu")
+    mask = np.triu(np.ones(t.shape[-2:], dtype=bool), k)
+    return _numeric.where(mask, t, Tensor(np.zeros((), t.dtype)))
+
+
+def diag(x, k=0):
+    """A 1-d input as the ``k``-th diagonal of a matrix, or a matrix's ``k``-th diagonal."""
+    t = tensor(x, "diag")
+    if t.ndim == 1:
+        n = t.shape[0] + builtins.abs(k)
+        rows = np.arange(t.shape[0]) + builtins.max(-k, 0)
+        cols = np.arange(t.shape[0]) + builtins.max(k, 0)
+        mask = np.zeros((n, n), dtype=bool)
+        mask[rows, cols] = True
+        src = np.zeros((n, n), dtype=np.int64)
+        src[rows, cols] = np.arange(t.shape[0])
+        gathered = _numeric.take(t, src.reshape(-1), axis=0)
+        return _numeric.where(mask, reshape(gathered, (n, n)), Tensor(np.zeros((), t.dtype)))
+    if t.ndim != 2:
+        raise ValueError(f"diag: expects a 1-d or 2-d input, got shape {t.shape}")
+    rows, cols = np.nonzero(np.eye(*t.shape, k=k, dtype=bool))
+    return _numeric.take(ravel(t), rows * t.shape[1] + cols)
+
+
+def trace(x, offset=0, axis1=0, axis2=1):
+    t = tensor(x, "trace")
+    n1, n2 = t.shape[axis1], t.shape[axis2]
+    mask = np.eye(n1, n2, k=offset, dtype=t.dtype)
+    shape = [1] * t.ndim
+    shape[axis1], shape[axis2] = n1, n2
+    return sum(_array.mul(t, mask.reshape(shape)), axis=(axis1, axis2))
+
+
+def meshgrid(*x, indexing="xy"):
+    arrays = np.meshgrid(*[convert_to_numpy(tensor(v, "meshgrid")) for v in x], indexing=indexing)
+    return [_const(a) for a in arrays]
+
+
+def mod(x1, x2):
+    a, b = _pair(x1, x2, "mod")
+    return _const(np.mod(a.data, b.data))
+
+
+def floor_divide(x1, x2):
+    a, b = _pair(x1, x2, "floor_divide")
+    return _const(np.floor_divide(a.data, b.data))
+
+
+def logical_xor(x1, x2):
+    return _compare(np.logical_xor, x1, x2, "logical_xor")
+
+
+def isnan(x):
+    return _const(np.isnan(convert_to_numpy(tensor(x, "isnan"))))
+
+
+def isinf(x):
+    return _const(np.isinf(convert_to_numpy(tensor(x, "isinf"))))
+
+
+def isfinite(x):
+    return _const(np.isfinite(convert_to_numpy(tensor(x, "isfinite"))))
+
+
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    """NaN and infinities replaced; the gradient passes where the value was finite."""
+    t = tensor(x, "nan_to_num")
+    fixed = np.nan_to_num(t.data, nan=nan, posinf=posinf, neginf=neginf)
+    return _numeric.where(np.isfinite(t.data), t, Tensor(fixed))
+
+
+def count_nonzero(x, axis=None):
+    return _const(np.count_nonzero(convert_to_numpy(tensor(x, "count_nonzero")), axis=axis)
+                  .astype(np.int32))

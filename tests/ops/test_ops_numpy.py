@@ -17,6 +17,9 @@ POS = RNG.uniform(0.5, 2.0, (3, 4))
 M = RNG.standard_normal((4, 5))
 V = RNG.standard_normal(4)
 C3 = RNG.standard_normal((2, 3, 4))
+with np.errstate(divide="ignore", invalid="ignore"):
+    LOG_A = np.log(A)  # NaN where A < 0
+    INV_ROUND_A = 1 / np.round(A)  # inf where A rounds to 0
 
 
 def np_of(t):
@@ -134,6 +137,44 @@ VALUES = {
     "linspace": (lambda: ops.linspace(0, 1, 5), np.linspace(0, 1, 5)),
     "eye": (lambda: ops.eye(3, 4, k=1), np.eye(3, 4, k=1)),
     "slice": (lambda: ops.slice(C3, (1, 0, 1), (1, 2, -1)), C3[1:2, 0:2, 1:]),
+    "einsum": (lambda: ops.einsum("bij,jk->bki", C3, M), np.einsum("bij,jk->bki", C3, M)),
+    "einsum_implicit": (lambda: ops.einsum("ij,kj", A, B), np.einsum("ij,kj", A, B)),
+    "outer": (lambda: ops.outer(V, V[:3]), np.outer(V, V[:3])),
+    "logsumexp": (
+        lambda: ops.logsumexp(C3 * 50, axis=1), np.log(np.exp(C3 * 50).sum(axis=1))
+    ),
+    "top_k_values": (lambda: ops.top_k(A, 2)[0], -np.sort(-A, axis=1)[:, :2]),
+    "top_k_indices": (lambda: ops.top_k(A, 2)[1], np.argsort(-A, axis=1)[:, :2]),
+    "in_top_k": (
+        lambda: ops.in_top_k([0, 1, 2], A, 2),
+        [(A[i] > A[i, i]).sum() < 2 for i in range(3)],
+    ),
+    "rsqrt": (lambda: ops.rsqrt(POS), 1 / np.sqrt(POS)),
+    "reciprocal": (lambda: ops.reciprocal(POS), 1 / POS),
+    "expm1": (lambda: ops.expm1(A), np.expm1(A)),
+    "log2": (lambda: ops.log2(POS), np.log2(POS)),
+    "log10": (lambda: ops.log10(POS), np.log10(POS)),
+    "average": (lambda: ops.average(A, axis=1, weights=V), np.average(A, axis=1, weights=V)),
+    "unstack": (lambda: ops.unstack(C3, axis=1)[2], C3[:, 2]),
+    "hstack": (lambda: ops.hstack([A, B]), np.hstack([A, B])),
+    "vstack": (lambda: ops.vstack([V, V]), np.vstack([V, V])),
+    "tril": (lambda: ops.tril(C3, k=1), np.tril(C3, 1)),
+    "triu": (lambda: ops.triu(A, k=-1), np.triu(A, -1)),
+    "diag_make": (lambda: ops.diag(V, k=-1), np.diag(V, -1)),
+    "diag_take": (lambda: ops.diag(M, k=2), np.diag(M, 2)),
+    "trace": (lambda: ops.trace(C3, axis1=1, axis2=2), np.trace(C3, axis1=1, axis2=2)),
+    "meshgrid": (lambda: ops.meshgrid(V, V[:2])[1], np.meshgrid(V, V[:2])[1]),
+    "mod": (lambda: ops.mod(A, 0.7), np.mod(A, 0.7)),
+    "floor_divide": (lambda: ops.floor_divide(A, 0.7), np.floor_divide(A, 0.7)),
+    "logical_xor": (lambda: ops.logical_xor(A > 0, B > 0), (A > 0) ^ (B > 0)),
+    "isnan": (lambda: ops.isnan(LOG_A), np.isnan(LOG_A)),
+    "isinf": (lambda: ops.isinf(INV_ROUND_A), np.isinf(INV_ROUND_A)),
+    "isfinite": (lambda: ops.isfinite(INV_ROUND_A), np.isfinite(INV_ROUND_A)),
+    "nan_to_num": (
+        lambda: ops.nan_to_num(LOG_A, nan=-1.0), np.nan_to_num(LOG_A, nan=-1.0)
+    ),
+    "count_nonzero": (lambda: ops.count_nonzero(np.round(A), axis=0),
+                      np.count_nonzero(np.round(A), axis=0)),
 }
 
 
@@ -143,6 +184,7 @@ def test_values_match_numpy(name):
     out = fn()
     assert isinstance(out, Tensor), f"{name} returned {type(out).__name__}, not a Tensor"
     np.testing.assert_allclose(np_of(out), expected, rtol=1e-6, atol=1e-6)
+    assert np_of(out).dtype.kind == np.asarray(expected).dtype.kind
 
 
 def test_split_values_and_gradient():
@@ -216,6 +258,19 @@ GRADIENTS = {
     "sin": (ops.sin, (A,)),
     "cos": (ops.cos, (A,)),
     "slice": (lambda x: ops.slice(x, (0, 1, 1), (2, 2, 3)), (C3,)),
+    "einsum": (lambda a, b: ops.einsum("bij,jk->bki", a, b), (C3, M)),
+    "einsum_summed_alone": (lambda a, b: ops.einsum("ij,kl->ik", a, b), (A, M)),
+    "einsum_three": (lambda a, b, c: ops.einsum("i,ij,j->", a, b, c), (V[:3], A, V)),
+    "outer": (ops.outer, (V, V[:3])),
+    "logsumexp": (lambda x: ops.logsumexp(x, axis=0), (A,)),
+    "top_k": (lambda x: ops.top_k(x, 3)[0], (A,)),
+    "rsqrt": (ops.rsqrt, (POS,)),
+    "average": (lambda x, w: ops.average(x, axis=1, weights=w), (A, POS[0])),
+    "unstack": (lambda x: ops.unstack(x, axis=2)[1], (C3,)),
+    "tril": (ops.tril, (C3,)),
+    "diag_make": (lambda x: ops.diag(x, k=1), (V,)),
+    "diag_take": (lambda x: ops.diag(x, k=-1), (M,)),
+    "trace": (ops.trace, (A,)),
 }
 
 
