@@ -1,4 +1,4 @@
-"""Keras 3's image ops (``keras.ops.image``): ``resize``.
+"""Keras 3's image ops (``keras.ops.image``): ``resize`` and ``rgb_to_grayscale``.
 
 ``resize`` matches ``tf.image.resize`` (what Keras 3 calls), half-pixel centres, for
 ``'nearest'`` and ``'bilinear'`` (with or without ``antialias``); both are differentiable (a
@@ -18,7 +18,7 @@ from ..functions import array as _array
 from ..functions import resize as _resize
 from .core import cast, tensor
 
-__all__ = ["resize"]
+__all__ = ["resize", "rgb_to_grayscale"]
 
 
 def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspect_ratio=False,
@@ -81,3 +81,25 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
         info = np.iinfo(in_dtype)
         return Tensor(np.clip(np.round(y.data), info.min, info.max).astype(in_dtype))
     return y
+
+
+def rgb_to_grayscale(images, data_format=None):
+    """Luma ``0.2989 R + 0.5870 G + 0.1140 B`` (TensorFlow's weights), keeping a channel axis
+    of size 1; differentiable."""
+    from .numpy import expand_dims, tensordot
+
+    first = backend.normalize_data_format(data_format) == "channels_first"
+    x = tensor(images, "image.rgb_to_grayscale")
+    if x.ndim not in (3, 4):
+        raise ValueError(
+            f"rgb_to_grayscale expects images of rank 3 or 4, got shape {x.shape}"
+        )
+    axis = x.ndim - 3 if first else x.ndim - 1
+    if x.shape[axis] != 3:
+        raise ValueError(
+            f"rgb_to_grayscale expects 3 channels on axis {axis}, got shape {x.shape}"
+        )
+    if not np.issubdtype(x.dtype, np.floating):
+        x = cast(x, backend.floatx())
+    weights = np.asarray([0.2989, 0.5870, 0.1140], dtype=x.dtype)
+    return expand_dims(tensordot(x, weights, axes=([axis], [0])), axis)

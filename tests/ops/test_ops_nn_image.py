@@ -31,6 +31,10 @@ CASES = {
         x, (7, 4), data_format="channels_first"
     ),
     "resize_uint8": lambda x: ops.image.resize(x, (6, 6)),
+    "rgb_to_grayscale": lambda x: ops.image.rgb_to_grayscale(x),
+    "rgb_to_grayscale_channels_first": lambda x: ops.image.rgb_to_grayscale(
+        x, data_format="channels_first"
+    ),
     "cce_probs": lambda p, t: nn.categorical_crossentropy(t, p),
     "cce_logits": lambda p, t: nn.categorical_crossentropy(t, p, from_logits=True),
     "cce_axis0": lambda p, t: nn.categorical_crossentropy(t, p, axis=0),

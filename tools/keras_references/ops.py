@@ -8,7 +8,8 @@ Run with TensorFlow's Keras in a separate virtual environment (never needed by n
 Writes ``tests/references/keras_ops.npz``: per case ``<case>/in`` (and ``<case>/in2``, ...)
 and ``<case>/out`` (Keras's result as float32/int arrays), plus ``<case>/grad`` where the
 gradient of ``sum(out * w)`` with ``w = <case>/w`` (``tf.GradientTape``) is stored. The cases:
-``image.resize`` (nearest, bilinear, antialias, crops and pads, channels first), the nn
+``image.resize`` (nearest, bilinear, antialias, crops and pads, channels first),
+``image.rgb_to_grayscale``, the nn
 cross-entropies, ``batch_normalization``, ``moments``, ``normalize``, ``one_hot`` and the
 activations whose Keras-3 ``ops`` defaults differ from ``keras.activations`` (``gelu``).
 """
@@ -69,6 +70,9 @@ def main() -> None:
     chw = f32(2, 3, 5, 6)
     record(out, "resize_channels_first",
            lambda x: resize(x, (7, 4), data_format="channels_first"), chw)
+    record(out, "rgb_to_grayscale", lambda x: ops.image.rgb_to_grayscale(x), img)
+    record(out, "rgb_to_grayscale_channels_first",
+           lambda x: ops.image.rgb_to_grayscale(x, data_format="channels_first"), f32(3, 4, 5))
     record(out, "resize_uint8", lambda x: resize(x, (6, 6)),
            RNG.integers(0, 256, (1, 4, 5, 1)).astype(np.uint8), grad=False)
 
