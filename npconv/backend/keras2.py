@@ -29,6 +29,8 @@ from . import (
     epsilon,
     floatx,
     image_data_format,
+    normalize_data_format,
+    rng,
     set_epsilon,
     set_floatx,
     set_image_data_format,
@@ -47,7 +49,9 @@ __all__ = [
     "batch_get_value", "set_value", "batch_set_value", "eval", "zeros", "ones", "zeros_like",
     "ones_like", "eye", "clear_session", "learning_phase", "set_learning_phase", "epsilon",
     "set_epsilon", "floatx", "set_floatx", "image_data_format", "set_image_data_format",
-    "cast_to_floatx",
+    "cast_to_floatx", "switch", "in_train_phase", "in_test_phase", "bias_add", "conv2d",
+    "pool2d", "resize_images", "random_normal", "random_uniform", "random_binomial",
+    "truncated_normal", "log_softmax",
 ]
 
 _LEARNING_PHASE = 0
@@ -362,6 +366,98 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
 def binary_crossentropy(target, output, from_logits=False):
     """Element-wise binary cross-entropy (Keras 2's backend function did not average)."""
     return _ops.binary_crossentropy(target, output, from_logits=from_logits)
+
+
+def log_softmax(x, axis=-1):
+    return _ops.log_softmax(x, axis=axis)
+
+
+def switch(condition, then_expression, else_expression):
+    """``then_expression`` where ``condition`` else ``else_expression`` (callables are called
+    first, as Keras 2 allowed); a scalar condition picks one whole expression."""
+    then_v = then_expression() if callable(then_expression) else then_expression
+    else_v = else_expression() if callable(else_expression) else else_expression
+    cond = np.asarray(_ops.convert_to_numpy(condition))
+    if cond.ndim == 0:
+        return then_v if bool(cond) else else_v
+    return _ops.where(cond, then_v, else_v)
+
+
+def in_train_phase(x, alt, training=None):
+    """``x`` in training (``training`` true, or the learning phase 1 when it is None), else
+    ``alt``; callables are called."""
+    phase = _LEARNING_PHASE if training is None else training
+    chosen = x if phase else alt
+    return chosen() if callable(chosen) else chosen
+
+
+def in_test_phase(x, alt, training=None):
+    return in_train_phase(alt, x, training=training)
+
+
+def bias_add(x, bias, data_format=None):
+    """Add a per-channel ``bias`` on the channel axis of ``data_format``."""
+    x = _ops.convert_to_tensor(x)
+    bias = _ops.convert_to_tensor(bias)
+    if normalize_data_format(data_format) == "channels_first" and x.ndim > 2 and bias.ndim == 1:
+        bias = _ops.reshape(bias, (bias.shape[0],) + (1,) * (x.ndim - 2))
+    return _ops.add(x, bias)
+
+
+def conv2d(x, kernel, strides=(1, 1), padding="valid", data_format=None, dilation_rate=(1, 1)):
+    """2-d convolution with Keras's kernel layout (rows, cols, in_channels, filters)."""
+    return _ops.conv(x, kernel, strides=strides, padding=padding, data_format=data_format,
+                     dilation_rate=dilation_rate)
+
+
+def pool2d(x, pool_size, strides=(1, 1), padding="valid", data_format=None, pool_mode="max"):
+    if pool_mode == "max":
+        return _ops.max_pool(x, pool_size, strides, padding, data_format)
+    if pool_mode == "avg":
+        return _ops.average_pool(x, pool_size, strides, padding, data_format)
+    raise ValueError(f"K.pool2d: pool_mode must be 'max' or 'avg', got {pool_mode!r}")
+
+
+def resize_images(x, height_factor, width_factor, data_format=None, interpolation="nearest"):
+    """Scale the rows and columns of a batch of images by integer factors."""
+    first = normalize_data_format(data_format) == "channels_first"
+    h, w = (x.shape[2], x.shape[3]) if first else (x.shape[1], x.shape[2])
+    return _ops.image.resize(
+        x, (h * int(height_factor), w * int(width_factor)), interpolation=interpolation,
+        data_format="channels_first" if first else "channels_last",
+    )
+
+
+def _rng(seed):
+    return rng() if seed is None else np.random.default_rng(seed)
+
+
+def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Normal draws from npconv's generator (``utils.set_random_seed`` repeats them)."""
+    draws = _rng(seed).normal(mean, stddev, tuple(int(n) for n in shape))
+    return Tensor(draws.astype(dtype or floatx()))
+
+
+def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+    draws = _rng(seed).uniform(minval, maxval, tuple(int(n) for n in shape))
+    return Tensor(draws.astype(dtype or floatx()))
+
+
+def random_binomial(shape, p=0.0, dtype=None, seed=None):
+    draws = _rng(seed).random(tuple(int(n) for n in shape)) < p
+    return Tensor(draws.astype(dtype or floatx()))
+
+
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Normal draws redrawn until within two standard deviations of the mean."""
+    gen = _rng(seed)
+    shape = tuple(int(n) for n in shape)
+    z = gen.standard_normal(shape)
+    bad = np.abs(z) > 2
+    while bad.any():
+        z[bad] = gen.standard_normal(int(bad.sum()))
+        bad = np.abs(z) > 2
+    return Tensor((mean + stddev * z).astype(dtype or floatx()))
 
 
 def stop_gradient(variables):

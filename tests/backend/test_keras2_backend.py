@@ -161,3 +161,33 @@ def test_image_data_format_is_honoured_by_layers_created_afterwards(channels_fir
     assert model_first.layers[0].compute_output_shape((None, 2, 6, 6)) == (None, 4, 6, 6)
     # Flatten moves channels last under channels_first, so the Dense sees the same order
     np.testing.assert_allclose(out_first, out_last, rtol=1e-4, atol=1e-5)
+
+
+def test_keras2_layer_helpers_and_random_draws():
+    x = RNG.standard_normal((2, 5, 5, 3)).astype(np.float32)
+    k = RNG.standard_normal((3, 3, 3, 2)).astype(np.float32)
+    y = K.conv2d(x, k, padding="same")
+    assert y.shape == (2, 5, 5, 2)
+    np.testing.assert_allclose(arr(K.bias_add(y, [1.0, -1.0])), arr(y) + [1.0, -1.0])
+    xc = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    np.testing.assert_allclose(
+        arr(K.bias_add(xc, [1.0, 2.0, 3.0], data_format="channels_first")),
+        xc + np.array([1.0, 2.0, 3.0])[:, None, None],
+    )
+    np.testing.assert_allclose(arr(K.pool2d(x, (2, 2), (2, 2))), x[:, :4, :4].reshape(
+        2, 2, 2, 2, 2, 3).max(axis=(2, 4)))
+    up = K.resize_images(x, 2, 3, data_format="channels_last")
+    np.testing.assert_array_equal(arr(up), x.repeat(2, axis=1).repeat(3, axis=2))
+    np.testing.assert_allclose(arr(K.switch(x > 0, x, -x)), np.abs(x))
+    assert K.in_train_phase(lambda: "train", "test", training=True) == "train"
+    assert K.in_train_phase("train", "test") == "test"  # learning phase 0
+    npconv.utils.set_random_seed(5)
+    a = arr(K.random_normal((2000,), mean=1.0, stddev=2.0))
+    npconv.utils.set_random_seed(5)
+    np.testing.assert_array_equal(arr(K.random_normal((2000,), mean=1.0, stddev=2.0)), a)
+    assert a.dtype == np.float32 and abs(a.mean() - 1.0) < 0.15 and abs(a.std() - 2.0) < 0.15
+    t = arr(K.truncated_normal((2000,), stddev=0.5))
+    assert np.abs(t).max() <= 1.0 and abs(t.std() - 0.44) < 0.05
+    u = arr(K.random_uniform((2000,), -1.0, 3.0))
+    assert u.min() >= -1.0 and u.max() < 3.0 and abs(u.mean() - 1.0) < 0.1
+    assert abs(arr(K.random_binomial((4000,), p=0.25)).mean() - 0.25) < 0.03
