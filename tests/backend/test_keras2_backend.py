@@ -191,3 +191,20 @@ def test_keras2_layer_helpers_and_random_draws():
     u = arr(K.random_uniform((2000,), -1.0, 3.0))
     assert u.min() >= -1.0 and u.max() < 3.0 and abs(u.mean() - 1.0) < 0.1
     assert abs(arr(K.random_binomial((4000,), p=0.25)).mean() - 0.25) < 0.03
+
+
+def test_a_custom_loss_written_with_K_trains():
+    """Keras 2 programs write losses with K (here a squared hinge with a margin)."""
+
+    def margin_loss(y_true, y_pred):
+        signs = 2.0 * y_true - 1.0
+        return K.mean(K.square(K.maximum(1.0 - signs * y_pred, 0.0)), axis=-1)
+
+    npconv.utils.set_random_seed(1)
+    x = RNG.standard_normal((64, 4)).astype(np.float32)
+    y = (x.sum(axis=1, keepdims=True) > 0).astype(np.float32)
+    model = npconv.Sequential([npconv.layers.Input((4,)), npconv.layers.Dense(1)])
+    model.compile(optimizer=npconv.optimizers.SGD(learning_rate=0.1), loss=margin_loss)
+    before = model.evaluate(x, y, verbose=0)
+    model.fit(x, y, batch_size=16, epochs=3, verbose=0)
+    assert model.evaluate(x, y, verbose=0) < 0.7 * before
