@@ -64,16 +64,23 @@ class Resize2D(Function):
         a_h, a_w = self.a_h.astype(x.dtype, copy=False), self.a_w.astype(x.dtype, copy=False)
         if self.channels_first:
             return xp.matmul(xp.matmul(a_h, x), a_w.T)
-        # (n, h, w, c): rows by a matmul over h, columns over w, channels ride along
-        y = xp.einsum("oh,nhwc->nowc", a_h, x, optimize=True)
-        return xp.einsum("pw,nowc->nopc", a_w, y, optimize=True)
+        # (n, h, w, c): rows as one batched matmul over (h, w*c), then columns over (w, c);
+        # about 3x faster here than einsum, which transposes
+        n, h, w, c = x.shape
+        y = xp.matmul(a_h, x.reshape(n, h, w * c))
+        o = y.shape[1]
+        y = xp.matmul(a_w, y.reshape(n * o, w, c))
+        return y.reshape(n, o, a_w.shape[0], c)
 
     def backward(self, gy):
         a_h, a_w = self.a_h.astype(gy.dtype, copy=False), self.a_w.astype(gy.dtype, copy=False)
         if self.channels_first:
             return xp.matmul(xp.matmul(a_h.T, gy), a_w)
-        g = xp.einsum("pw,nopc->nowc", a_w, gy, optimize=True)
-        return xp.einsum("oh,nowc->nhwc", a_h, g, optimize=True)
+        n, o, p, c = gy.shape
+        w = a_w.shape[1]
+        g = xp.matmul(a_w.T, gy.reshape(n * o, p, c))
+        g = xp.matmul(a_h.T, g.reshape(n, o, w * c))
+        return g.reshape(n, a_h.shape[1], w, c)
 
 
 def resize(x, size, interpolation="bilinear", antialias=False, channels_first=False):
