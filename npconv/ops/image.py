@@ -1,4 +1,5 @@
-"""Keras 3's image ops (``keras.ops.image``): ``resize`` and ``rgb_to_grayscale``.
+"""Keras 3's image ops (``keras.ops.image``): ``resize``, ``rgb_to_grayscale``,
+``extract_patches``.
 
 ``resize`` matches ``tf.image.resize`` (what Keras 3 calls), half-pixel centres, for
 ``'nearest'`` and ``'bilinear'`` (with or without ``antialias``); both are differentiable (a
@@ -18,7 +19,7 @@ from ..functions import array as _array
 from ..functions import resize as _resize
 from .core import cast, tensor
 
-__all__ = ["resize", "rgb_to_grayscale"]
+__all__ = ["resize", "rgb_to_grayscale", "extract_patches"]
 
 
 def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspect_ratio=False,
@@ -103,3 +104,35 @@ def rgb_to_grayscale(images, data_format=None):
         x = cast(x, backend.floatx())
     weights = np.asarray([0.2989, 0.5870, 0.1140], dtype=x.dtype)
     return expand_dims(tensordot(x, weights, axes=([axis], [0])), axis)
+
+
+def extract_patches(images, size, strides=None, dilation_rate=1, padding="valid",
+                    data_format=None):
+    """Non-overlapping (or ``strides``-spaced) ``size`` patches of 2-d images, each flattened
+    to ``patch_h * patch_w * channels`` values in (row, column, channel) order: shape
+    ``(batch, out_rows, out_cols, patch_h * patch_w * channels)`` (channels first: that size
+    on axis 1). Computed as Keras does, a convolution with an identity kernel, so it is
+    differentiable."""
+    from .nn import conv
+
+    if isinstance(size, int):
+        patch_h = patch_w = size
+    elif len(size) == 2:
+        patch_h, patch_w = int(size[0]), int(size[1])
+    else:
+        raise ValueError(f"extract_patches: size must be an int or (rows, cols), got {size!r}")
+    data_format = backend.normalize_data_format(data_format)
+    x = tensor(images, "image.extract_patches")
+    if x.ndim not in (3, 4):
+        raise ValueError(f"extract_patches expects images of rank 3 or 4, got shape {x.shape}")
+    if not np.issubdtype(x.dtype, np.floating):
+        x = cast(x, backend.floatx())
+    single = x.ndim == 3
+    if single:
+        x = _array.reshape(x, (1, *x.shape))
+    channels = x.shape[1] if data_format == "channels_first" else x.shape[-1]
+    n = patch_h * patch_w * channels
+    kernel = np.eye(n, dtype=x.dtype).reshape(patch_h, patch_w, channels, n)
+    y = conv(x, kernel, strides=strides or (patch_h, patch_w), padding=padding,
+             data_format=data_format, dilation_rate=dilation_rate)
+    return _array.reshape(y, y.shape[1:]) if single else y

@@ -32,6 +32,13 @@ CASES = {
     ),
     "resize_uint8": lambda x: ops.image.resize(x, (6, 6)),
     "rgb_to_grayscale": lambda x: ops.image.rgb_to_grayscale(x),
+    "extract_patches": lambda x: ops.image.extract_patches(x, 2),
+    "extract_patches_strided_same": lambda x: ops.image.extract_patches(
+        x, (3, 2), strides=(2, 1), padding="same"
+    ),
+    "extract_patches_channels_first": lambda x: ops.image.extract_patches(
+        x, 2, data_format="channels_first"
+    ),
     "rgb_to_grayscale_channels_first": lambda x: ops.image.rgb_to_grayscale(
         x, data_format="channels_first"
     ),

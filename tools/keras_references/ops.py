@@ -9,7 +9,7 @@ Writes ``tests/references/keras_ops.npz``: per case ``<case>/in`` (and ``<case>/
 and ``<case>/out`` (Keras's result as float32/int arrays), plus ``<case>/grad`` where the
 gradient of ``sum(out * w)`` with ``w = <case>/w`` (``tf.GradientTape``) is stored. The cases:
 ``image.resize`` (nearest, bilinear, antialias, crops and pads, channels first),
-``image.rgb_to_grayscale``, the nn
+``image.rgb_to_grayscale``, ``image.extract_patches``, the nn
 cross-entropies, ``batch_normalization``, ``moments``, ``normalize``, ``one_hot`` and the
 activations whose Keras-3 ``ops`` defaults differ from ``keras.activations`` (``gelu``).
 """
@@ -73,6 +73,13 @@ def main() -> None:
     record(out, "rgb_to_grayscale", lambda x: ops.image.rgb_to_grayscale(x), img)
     record(out, "rgb_to_grayscale_channels_first",
            lambda x: ops.image.rgb_to_grayscale(x, data_format="channels_first"), f32(3, 4, 5))
+    record(out, "extract_patches", lambda x: ops.image.extract_patches(x, 2), f32(2, 6, 4, 3))
+    record(out, "extract_patches_strided_same",
+           lambda x: ops.image.extract_patches(x, (3, 2), strides=(2, 1), padding="same"),
+           f32(1, 5, 4, 2))
+    record(out, "extract_patches_channels_first",
+           lambda x: ops.image.extract_patches(x, 2, data_format="channels_first"),
+           f32(1, 3, 4, 4))
     record(out, "resize_uint8", lambda x: resize(x, (6, 6)),
            RNG.integers(0, 256, (1, 4, 5, 1)).astype(np.uint8), grad=False)
 
