@@ -62,10 +62,9 @@ _LEARNING_PHASE = 0
 
 def is_keras_tensor(x) -> bool:
     """True for a symbolic tensor of the functional API (the output of ``Input`` or of a
-    layer called on one)."""
-    from ..layers.symbolic import KerasTensor
-
-    return isinstance(x, KerasTensor)
+    layer called on one). Recognized by its type's name, so ``backend`` need not import
+    ``layers``, which sits above it."""
+    return type(x).__name__ == "KerasTensor" and hasattr(x, "node")
 
 
 def is_tensor(x) -> bool:
@@ -592,7 +591,7 @@ def clear_session() -> None:
     """Start afresh: layer names count from the beginning again (``dense``, ``dense_1``, ...),
     and the learning phase is reset. npconv holds no graph or session to free."""
     global _LEARNING_PHASE
-    from ..layers.base import reset_names
+    from ..layers.base import reset_names  # the one upward reach: the names live there
 
     reset_names()
     _LEARNING_PHASE = 0

@@ -355,3 +355,31 @@ def test_ops_on_symbolic_inputs_point_to_lambda():
     x = npconv.layers.Input((4,))
     with pytest.raises(TypeError, match="Lambda"):
         ops.add(x, 1.0)
+
+
+FLOAT32_CHAINS = {
+    "arithmetic": lambda x: ops.divide(ops.add(ops.multiply(x, 0.5), 1), ops.exp(x)),
+    "reductions": lambda x: ops.add(ops.var(x, axis=0), ops.std(x)),
+    "norms": lambda x: ops.norm(x, ord=3, axis=1),
+    "logsumexp": lambda x: ops.logsumexp(x, axis=-1),
+    "power": lambda x: ops.power(ops.abs(x), 0.5),
+    "where": lambda x: ops.where(ops.greater(x, 0), x, 0.1),
+    "clip_sort": lambda x: ops.sort(ops.clip(x, -1, 1)),
+    "nn": lambda x: ops.nn.batch_normalization(
+        ops.softmax(x), ops.zeros(4), ops.ones(4), axis=-1, epsilon=1e-3
+    ),
+    "normalize": lambda x: ops.nn.normalize(x),
+    "moments": lambda x: ops.nn.moments(x, axes=[0])[1],
+    "einsum": lambda x: ops.einsum("ij,kj->ik", x, x),
+    "resize": lambda x: ops.image.resize(ops.reshape(x, (1, 3, 4, 1)), (5, 5)),
+    "cce": lambda x: ops.nn.categorical_crossentropy(np.eye(4)[:3], ops.softmax(x)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLOAT32_CHAINS))
+def test_float32_stays_float32(name):
+    x = Tensor(A.astype(np.float32), requires_grad=True)
+    y = FLOAT32_CHAINS[name](x)
+    assert y.dtype == np.float32, f"{name} gave {y.dtype}"
+    ops.sum(y).backward()
+    assert x.grad.dtype == np.float32
