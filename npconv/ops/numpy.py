@@ -634,11 +634,10 @@ def ones(shape, dtype=None):
 
 
 def full(shape, fill_value, dtype=None):
-    value = convert_to_numpy(fill_value)
-    default = backend.floatx() if np.issubdtype(np.asarray(value).dtype, _float) else None
-    if dtype is None and default is None:
-        return Tensor(np.full(shape, value, dtype=np.asarray(value).dtype))
-    return Tensor(np.full(shape, value, dtype=_dt(dtype, default)))
+    """``shape`` filled with ``fill_value``; without ``dtype``, the value's Keras dtype
+    (Python floats ``floatx()``, ints ``int32``)."""
+    value = tensor(fill_value, "full").data
+    return Tensor(np.full(shape, value, dtype=_dtype_name(dtype) or value.dtype))
 
 
 def zeros_like(x, dtype=None):

@@ -314,6 +314,7 @@ def test_keras_dtype_rules():
     assert ops.arange(4).dtype == np.int32
     assert ops.arange(0.0, 1.0, 0.25).dtype == np.float32
     assert ops.zeros((2,)).dtype == np.float32
+    assert ops.full((2,), 3).dtype == np.int32 and ops.full((2,), 0.5).dtype == np.float32
     assert ops.cast(f32, "int32").dtype == np.int32
 
 
