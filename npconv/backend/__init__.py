@@ -11,7 +11,9 @@ Everything above this package asks here instead of importing NumPy directly for 
 - ``num_threads()`` / ``set_num_threads()``: how many threads npconv's ops run on
   (``backend.threads``).
 
-The module is importable as Keras's ``K`` (``from npconv import backend as K``).
+The module is importable as Keras's ``K`` (``from npconv import backend as K``): Keras 2's
+backend functions (``K.int_shape``, ``K.sum``, ``K.gradients``, ``K.clear_session``, ...) live in
+``backend.keras2`` and are looked up here on first use, since they sit above autograd.
 """
 
 from __future__ import annotations
@@ -132,3 +134,22 @@ def set_noise_stream(key) -> None:
 def cast_to_floatx(x):
     """``x`` as an array of the default float type (no copy when it already is one)."""
     return xp.asarray(x, dtype=_FLOATX)
+
+
+def _keras2():
+    import importlib
+
+    return importlib.import_module(f"{__name__}.keras2")
+
+
+def __getattr__(name):
+    # Keras 2's K functions, loaded on first use (keras2 imports autograd and ops)
+    if not name.startswith("_") and name != "keras2":
+        keras2 = _keras2()
+        if name in keras2.__all__:
+            return getattr(keras2, name)
+    raise AttributeError(f"module 'npconv.backend' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_keras2().__all__))

@@ -1,6 +1,19 @@
 """Keras 3's public ``keras.ops`` namespace: NumPy-like functions, ``ops.nn`` and ``ops.image``.
 
-Each op takes npconv Tensors (and is then differentiable) or plain arrays and numbers, with
-Keras's signature. They are thin over ``npconv.functions``, where the arithmetic and its
-gradient are written out.
+``from npconv import ops`` then ``ops.softmax(x)``, ``ops.reshape(x, (-1, 4))``,
+``ops.image.resize(images, (64, 64))``: each op has Keras 3's signature, takes npconv Tensors
+(and is then differentiable, so it works inside a ``Lambda`` layer or a custom layer's ``call``)
+or plain arrays and numbers, and returns an npconv Tensor (``ops.convert_to_numpy`` gives the
+array). They are thin over ``npconv.functions``, where the arithmetic and its gradient are
+written out. See ``ops.core`` for the conversion rules.
+
+As in Keras, the ``nn`` ops are also available at the top level (``ops.relu``,
+``ops.one_hot``, ``ops.conv``); ``ops.tanh`` is the NumPy-like one.
 """
+
+from . import core, image, nn, numpy  # noqa: F401 - the public submodules
+from .core import *  # noqa: F403
+from .nn import *  # noqa: F403
+from .numpy import *  # noqa: F403
+
+__all__ = sorted({*core.__all__, *nn.__all__, *numpy.__all__, "core", "image", "nn", "numpy"})
