@@ -42,15 +42,12 @@ class Embedding(Function):
 
 def embedding(ids, table):
     """Rows of ``table`` ``(input_dim, output_dim)`` at integer ``ids`` (any shape): returns
-    ``ids.shape + (output_dim,)``. Float ids holding whole numbers are accepted (Keras casts);
-    an id outside ``[0, input_dim)`` is an error."""
+    ``ids.shape + (output_dim,)``. Float ids are cast to integers (truncated, as Keras casts
+    them); an id outside ``[0, input_dim)`` is an error."""
     table = as_tensor(table)
     ids = ids.data if isinstance(ids, Tensor) else xp.asarray(ids)
     if not xp.issubdtype(ids.dtype, xp.integer):
-        as_int = ids.astype(xp.int64)
-        if not xp.array_equal(as_int, ids):
-            raise ValueError("embedding: ids must be whole numbers, got non-integer values")
-        ids = as_int
+        ids = ids.astype(xp.int64)  # truncates toward zero, as Keras's cast to int32 does
     n = table.shape[0]
     if ids.size and (ids.min() < 0 or ids.max() >= n):
         bad = ids.min() if ids.min() < 0 else ids.max()

@@ -8,7 +8,6 @@ import pytest
 
 import npconv
 from npconv import layers
-from npconv.autograd import Tensor
 from npconv.autograd.gradcheck import gradcheck
 from npconv.models import Sequential, load_model
 
