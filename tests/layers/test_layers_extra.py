@@ -3,6 +3,9 @@
 ``Lambda`` layer and its safe-mode refusal, the noise layers in training, and a small model
 with the new layers that learns."""
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -233,3 +236,27 @@ def test_activity_regularization_adds_its_penalty_to_the_training_loss():
     out = x.sum(axis=1, keepdims=True)
     expected = float((out**2).mean() + (out**2).sum() / 8)
     np.testing.assert_allclose(model.evaluate(x, y, verbose=0), expected, rtol=1e-5)
+
+
+# ------------------------------------------------------------------ files written by Keras
+KERAS_FILES = Path(__file__).parents[1] / "references" / "keras_files"
+
+
+def test_keras_file_of_the_new_layers_predicts_as_keras_did():
+    pytest.importorskip("h5py")
+    model = load_model(KERAS_FILES / "layers_extra.keras")
+    ref = np.load(KERAS_FILES / "layers_extra_io.npz")
+    np.testing.assert_allclose(model.predict(ref["x"], verbose=0), ref["y"], atol=2e-5)
+
+
+def test_keras_file_with_a_python_lambda_is_refused_unless_the_user_opts_in():
+    pytest.importorskip("h5py")
+    path = KERAS_FILES / "lambda.keras"
+    with pytest.raises(ValueError, match=r"Python lambda.*safe_mode=False"):
+        load_model(path)
+    if sys.version_info[:2] != (3, 11):
+        pytest.skip("the file's lambda is Python 3.11 bytecode")
+    model = load_model(path, safe_mode=False)
+    x = np.array([[1, 2, 3, 4, 5]], "float32")
+    table = model.layers[0].get_weights()[0]
+    np.testing.assert_allclose(model.predict(x, verbose=0), 2 * table[1:6].reshape(1, -1))

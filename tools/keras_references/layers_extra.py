@@ -7,7 +7,11 @@ Run with TensorFlow's Keras in a separate virtual environment (never needed by n
     python3 -m venv /tmp/tfenv && /tmp/tfenv/bin/pip install tensorflow-cpu==2.21.0
     CUDA_VISIBLE_DEVICES= /tmp/tfenv/bin/python tools/keras_references/layers_extra.py
 
-Writes ``tests/references/keras_layers_extra.npz``, in the form of ``layers.py``'s
+Writes ``tests/references/keras_files/layers_extra.keras`` (a functional model of the new
+layers, saved by Keras, with ``layers_extra_io.npz`` holding an input and Keras's prediction)
+and ``tests/references/keras_files/lambda.keras`` (a Sequential model ending in a ``Lambda``
+holding a Python lambda ``t * 2``), for npconv's import tests; and
+``tests/references/keras_layers_extra.npz``, in the form of ``layers.py``'s
 ``keras_layers.npz``: per case its layer as JSON (class name, arguments, input shape or
 shapes), the inputs, the weights (``get_weights`` order, perturbed so that no weight is at its
 initial value) and Keras's ``predict`` output. ``<case>/loss`` holds the layer's ``losses``
@@ -122,8 +126,39 @@ def layer_references():
     return out
 
 
+def keras_files():
+    """The .keras files (see the module docstring) and the npz of the first one's input and
+    Keras's prediction."""
+    layers = keras.layers
+    inp = keras.Input((6, 6, 2))
+    a = layers.UpSampling2D(2, interpolation="bilinear")(inp)
+    a = layers.Cropping2D(((1, 1), (2, 2)))(a)
+    a = layers.PReLU(shared_axes=[1, 2])(a)
+    a = layers.GroupNormalization(groups=2)(a)
+    a = layers.LayerNormalization()(a)
+    b = layers.Cropping2D(((1, 1), (2, 2)))(layers.UpSampling2D(2)(inp))
+    m = layers.average([layers.multiply([a, b]), a])
+    m = layers.GaussianNoise(0.1)(m)
+    f = layers.Flatten()(layers.UnitNormalization()(m))
+    f = layers.Dense(4)(layers.AlphaDropout(0.1)(f))
+    d = layers.dot([f, layers.RepeatVector(2)(f)], axes=(1, 2), normalize=True)
+    model = keras.Model(inp, layers.concatenate([d, layers.Identity()(f)]))
+    model.set_weights([
+        w + RNG.standard_normal(w.shape).astype("float32") * 0.3 for w in model.get_weights()
+    ])
+    x = RNG.standard_normal((3, 6, 6, 2)).astype("float32")
+    folder = OUT / "keras_files"
+    model.save(folder / "layers_extra.keras")
+    np.savez_compressed(folder / "layers_extra_io.npz", x=x, y=model.predict(x, verbose=0))
+    lam = keras.Sequential([keras.Input((5,)), layers.Embedding(10, 3), layers.Flatten(),
+                            layers.Lambda(lambda t: t * 2)])
+    lam.save(folder / "lambda.keras")
+    print(f"{folder}: layers_extra.keras, layers_extra_io.npz, lambda.keras")
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
+    keras_files()
     arrays = layer_references()
     path = OUT / "keras_layers_extra.npz"
     np.savez_compressed(path, **arrays)
