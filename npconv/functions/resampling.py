@@ -2,22 +2,29 @@
 
 ``upsample_nearest(x, size, axes)`` repeats every element ``size[i]`` times along ``axes[i]``
 (Keras's ``UpSampling1D/2D/3D``, which call ``ops.repeat``). Its backward sums each block of
-repeats back onto the element it came from: a reshape that splits every upsampled axis into
-``(n, size)`` and a sum over the ``size`` axes — no scatter.
+repeats back onto the element it came from: with every upsampled axis split into ``(n, size)``
+(a free reshape), the sum of the ``prod(size)`` strided slices, one ``+=`` each into one
+output buffer — no scatter. Measured on a (128, 28, 28, 32) float32 gradient, 2x2, five
+alternated rounds on the busy 2-core machine: median 8.2 ms (2.6-16.1), against 15.8 ms
+(9.0-22.3) for ``reshape(...).sum(axis=(2, 4))``.
 
 ``upsample_bilinear(x, size, axes)`` is ``tf.image.resize(..., 'bilinear')`` at the integer scale
 ``size`` (``UpSampling2D(interpolation='bilinear')``): half-pixel centres, so output index ``o``
 on an axis of ``n`` inputs samples the input at ``src = (o + 0.5) / size - 0.5``, clamped to
 ``[0, n - 1]``, and blends its two neighbours ``floor(src)`` and ``floor(src) + 1`` (clamped) with
 weights ``1 - frac`` and ``frac``. Being linear and separable, each axis is a matrix ``M``
-``(n * size, n)`` applied along that axis; the backward applies ``M.T``. Matrices are tiny
-(one per axis); the products are BLAS matmuls.
+``(n * size, n)`` (``bilinear_matrix``) applied along that axis; the backward applies ``M.T``.
+The matrices are tiny and the products are BLAS matmuls: on (128, 14, 14, 32) float32, 2x2,
+same rounds, forward median 32 ms and backward 15 ms, against 72 ms and 52 ms for computing each
+output phase as two scaled slices of the edge-padded input (the elementwise form of ``M``).
 
 ``crop(x, cropping)`` keeps ``x[before : n - after]`` on each axis; its backward writes the
 gradient into the kept window of a zero array (the transpose of cropping is zero padding).
 """
 
 from __future__ import annotations
+
+import itertools
 
 from ..autograd import Function
 from ..backend import xp
@@ -55,14 +62,25 @@ class UpsampleNearest(Function):
         return x
 
     def backward(self, gy):
-        split, sum_axes = [], []
+        split, phase_axes = [], []
         factors = dict(zip(self.axes, self.size))
         for i, n in enumerate(self.in_shape):
             split.append(n)
             if i in factors:
                 split.append(factors[i])
-                sum_axes.append(len(split) - 1)
-        return gy.reshape(split).sum(axis=tuple(sum_axes))
+                phase_axes.append(len(split) - 1)
+        g = gy.reshape(split)
+        gx = None
+        for phases in itertools.product(*(range(s) for s in self.size)):
+            index = [slice(None)] * g.ndim
+            for a, r in zip(phase_axes, phases):
+                index[a] = r
+            part = g[tuple(index)]
+            if gx is None:
+                gx = part.copy()
+            else:
+                gx += part
+        return gx
 
 
 def bilinear_matrix(n, size, dtype="float64"):
