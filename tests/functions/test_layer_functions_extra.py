@@ -66,6 +66,8 @@ def test_layer_norm_gradcheck_with_gamma_beta():
               rng.standard_normal((3, 4)), rng.standard_normal((3, 4)))
     gradcheck(lambda x, g: LN.layer_norm(x, g, None, rms_scaling=True), x,
               rng.standard_normal(4))
+    gradcheck(lambda x, g: LN.layer_norm(x, g, None), x, rng.standard_normal(4))
+    gradcheck(lambda x, b: LN.layer_norm(x, None, b), x, rng.standard_normal(4))
 
 
 @pytest.mark.parametrize("axis,groups", [(-1, 2), (1, 3), (-1, 6)])
