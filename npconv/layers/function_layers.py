@@ -3,9 +3,11 @@
 Saving a ``Lambda`` follows Keras 3's format. A *named* function is stored by module and name
 (``{"module": ..., "class_name": "function", "config": "my_fn"}``) and found again, on load, in
 the ``custom_objects`` given to ``load_model`` (or registered with
-``npconv.io.register_custom_object``), among npconv's activations by name, or among the
-functions defined in the running program's ``__main__``. Nothing is imported because a file
-names it, unless safe mode is off.
+``npconv.io.register_custom_object``), among npconv's side-effect-free functions
+(``npconv.activations``, ``npconv.ops``, ``npconv.functions``; an activation also by its bare
+name, as Keras writes ``relu``), or among the functions defined in the running program's
+``__main__``. Nothing else is imported or reached because a file names it, unless safe mode is
+off (then the named module is imported, as Keras does).
 
 A Python ``lambda`` has no name to look up, so, as Keras does, its bytecode is stored
 (``marshal``, base64) with its defaults and closure values. Loading bytecode runs code chosen by
@@ -32,6 +34,9 @@ from ..backend import xp
 from .base import Layer
 
 LAMBDA = "__lambda__"
+# npconv's modules of side-effect-free functions, which a file may name in safe mode (not,
+# say, npconv.io, whose functions write files: a file could pass them its own arguments)
+_PURE_MODULES = (["npconv", "activations"], ["npconv", "ops"], ["npconv", "functions"])
 UNSAFE_MESSAGE = (
     "Lambda '{name}': the file stores its {what} as a Python lambda (bytecode). Loading it "
     "would run code from the file, so it is refused by default. If you trust the file, load it "
@@ -199,11 +204,13 @@ def _find_named(name, module):
     found = custom_objects.lookup(name)
     if found is not None:
         return found
-    if isinstance(module, str) and (module == "npconv" or module.startswith("npconv.")):
+    if isinstance(module, str) and module.split(".")[:2] in _PURE_MODULES:
         try:
-            return getattr(importlib.import_module(module), name)
+            found = getattr(importlib.import_module(module), name)
         except (ImportError, AttributeError):
-            pass
+            found = None
+        if isinstance(found, types.FunctionType):
+            return found
     from .. import activations
 
     try:

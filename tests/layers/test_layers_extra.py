@@ -176,6 +176,20 @@ def test_lambda_with_an_unknown_named_function_is_refused(tmp_path):
         load_model(tmp_path / "h.keras")
 
 
+@pytest.mark.parametrize("module,name", [("os", "system"), ("posixpath", "join"),
+                                         ("npconv.io.saving", "save_model")])
+def test_lambda_naming_a_function_outside_npconvs_pure_modules_is_refused(module, name):
+    import os  # noqa: F401 - imported, yet still not reachable by name from a file
+
+    config = layers.Lambda(double_plus).get_config()
+    config["function"] = {"module": module, "class_name": "function", "config": name}
+    with pytest.raises(ValueError, match=f"function '{name}'.*npconv does not know"):
+        layers.Lambda.from_config(config)
+    config["function"] = {"module": "npconv.activations", "class_name": "function",
+                          "config": "relu"}
+    assert layers.Lambda.from_config(config).function is npconv.activations.relu
+
+
 def test_python_lambda_is_refused_on_load_unless_the_user_opts_in(tmp_path):
     scale = 3.0
     model = Sequential([npconv.Input((3,)), layers.Lambda(lambda x: x * scale + 1.0)])
