@@ -246,7 +246,7 @@ class Layer:
             self.built = True
             self.built_input_shape = tuple(input_shape)
             self.built_output_shape = self.compute_output_shape(input_shape)
-            if self._initial_weights is not None:
+            if getattr(self, "_initial_weights", None) is not None:
                 weights, self._initial_weights = self._initial_weights, None
                 try:
                     self.set_weights(weights)
