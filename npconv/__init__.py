@@ -19,6 +19,7 @@ _SUBMODULES = {
     "activations",
     "autograd",
     "callbacks",
+    "config",
     "constraints",
     "datasets",
     "distribution",

@@ -9,9 +9,19 @@ neither is an error that says so; nothing is ever imported because a file asked 
 
 from __future__ import annotations
 
-__all__ = ["register_custom_object", "get_custom_objects", "merged"]
+import contextlib
+import contextvars
+
+__all__ = [
+    "register_custom_object",
+    "get_custom_objects",
+    "merged",
+    "custom_object_scope",
+    "lookup",
+]
 
 _REGISTERED: dict[str, object] = {}
+_SCOPED: contextvars.ContextVar = contextvars.ContextVar("npconv_custom_objects", default=None)
 
 
 def register_custom_object(obj=None, *, name=None):
@@ -42,3 +52,24 @@ def merged(custom_objects=None) -> dict:
             f"{type(custom_objects).__name__}"
         )
     return {**_REGISTERED, **(custom_objects or {})}
+
+
+@contextlib.contextmanager
+def custom_object_scope(custom_objects=None):
+    """Make ``custom_objects`` (name -> object) findable by ``lookup`` inside a ``with`` block
+    (Keras's ``custom_object_scope``); ``load_model`` opens one with its ``custom_objects``, so
+    that configs that name functions (a ``Lambda``'s) find them."""
+    token = _SCOPED.set({**(_SCOPED.get() or {}), **merged(custom_objects)})
+    try:
+        yield
+    finally:
+        _SCOPED.reset(token)
+
+
+def lookup(name):
+    """The object registered or in the current ``custom_object_scope`` under ``name``, else
+    ``None``."""
+    scoped = _SCOPED.get() or {}
+    if name in scoped:
+        return scoped[name]
+    return _REGISTERED.get(name)

@@ -788,8 +788,10 @@ def _history(entry):
 
 def _node_inputs(node, tensors, name):
     kwargs = node.get("kwargs") if isinstance(node, dict) else None
+    # Keras records training=False for its noise layers' calls: the default, safe to drop
     if not isinstance(node, dict) or any(
-        key != "mask" or value is not None for key, value in (kwargs or {}).items()
+        not (key == "mask" and value is None or key == "training" and value in (None, False))
+        for key, value in (kwargs or {}).items()
     ):
         raise ValueError(f"layer '{name}': call arguments other than its inputs ({kwargs!r})")
     args = node.get("args")
@@ -835,7 +837,7 @@ def _layer_from_keras(item):
         raise ValueError(f"{class_name}: config is not a JSON object")
     cfg = dict(cfg)
     for key, harmless in _IGNORED.items():
-        if key in cfg:
+        if key in cfg and not (key == "groups" and class_name == "GroupNormalization"):
             value = cfg.pop(key)
             if harmless is not ANY and value != harmless:
                 raise ValueError(

@@ -24,9 +24,10 @@ import os
 
 import numpy as np
 
+from ..config import safe_mode_scope
 from .architecture import WeightBudget, build_model, model_config
 from .compile_config import compile_config, compile_from_config
-from .custom_objects import merged
+from .custom_objects import custom_object_scope, merged
 from .errors import ModelFileError, staged
 from .model_file import read_model_file, write_model_file
 from .optimizer_state import optimizer_state, restore_optimizer_state
@@ -99,12 +100,18 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     exactly where it stopped.
 
     ``custom_objects``: name -> class or function, for custom layers, losses, metrics and
-    activations the file names (see also ``npconv.io.register_custom_object``). ``safe_mode`` is
-    accepted for Keras compatibility; npconv never executes code from a file, whatever its
-    value. Raises ``ModelFileError`` for a broken or hostile file, ``FileNotFoundError`` for a
-    missing one.
+    activations the file names (see also ``npconv.io.register_custom_object``). ``safe_mode``
+    (Keras's): npconv never unpickles or imports anything a file names; the one thing a file
+    can hold that runs code is a ``Lambda`` layer's Python lambda (bytecode, as Keras writes
+    it), loaded only with ``safe_mode=False`` (or ``npconv.config.enable_unsafe_deserialization()``)
+    and refused otherwise. Raises ``ModelFileError`` for a broken or hostile file,
+    ``FileNotFoundError`` for a missing one.
     """
-    del safe_mode  # always safe
+    with safe_mode_scope(safe_mode), custom_object_scope(custom_objects):
+        return _load_model(filepath, custom_objects, compile)
+
+
+def _load_model(filepath, custom_objects, compile):
     path = _existing(filepath)
     objects = merged(custom_objects)
     if _is_hdf5(path):

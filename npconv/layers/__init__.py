@@ -46,17 +46,27 @@ from .depthwise import (
     SeparableConvolution1D,
     SeparableConvolution2D,
 )
+from .embedding import Embedding
+from .function_layers import Identity, Lambda
 from .input_layer import Input, InputLayer
+from .layer_normalization import GroupNormalization, LayerNormalization, UnitNormalization
 from .merging import (
     Add,
     Average,
     Concatenate,
+    Dot,
     Maximum,
     Minimum,
     Multiply,
     Subtract,
     add,
+    average,
     concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
 )
 from .normalization import BatchNormalization, SyncBatchNormalization
 from .pooling import (
@@ -87,6 +97,22 @@ from .pooling import (
     StochasticPooling1D,
     StochasticPooling2D,
     StochasticPooling3D,
+)
+from .prelu import PReLU, ThresholdedReLU
+from .regularization import (
+    ActivityRegularization,
+    AlphaDropout,
+    GaussianDropout,
+    GaussianNoise,
+)
+from .reshaping import (
+    Cropping1D,
+    Cropping2D,
+    Cropping3D,
+    RepeatVector,
+    UpSampling1D,
+    UpSampling2D,
+    UpSampling3D,
 )
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -68,6 +68,8 @@ class Layer:
         batch_size=None,
         input_dim=None,
         activity_regularizer=None,
+        weights=None,
+        input_length=None,
         **kwargs,
     ):
         if kwargs:
@@ -85,8 +87,10 @@ class Layer:
             self.input_shape_arg = tuple(batch_input_shape)
         elif input_shape is not None:
             self.input_shape_arg = (batch_size, *tuple(input_shape))
-        elif input_dim is not None:
-            self.input_shape_arg = (batch_size, int(input_dim))
+        elif input_dim is not None or input_length is not None:
+            self.input_shape_arg = _keras2_input_shape(self, batch_size, input_dim, input_length)
+        # Keras 2's weights=[...]: set once the layer is built (see _maybe_build)
+        self._initial_weights = None if weights is None else list(weights)
         from .. import regularizers
 
         self.activity_regularizer = regularizers.get(activity_regularizer)
@@ -242,6 +246,12 @@ class Layer:
             self.built = True
             self.built_input_shape = tuple(input_shape)
             self.built_output_shape = self.compute_output_shape(input_shape)
+            if getattr(self, "_initial_weights", None) is not None:
+                weights, self._initial_weights = self._initial_weights, None
+                try:
+                    self.set_weights(weights)
+                except ValueError as e:
+                    raise ValueError(f"{type(self).__name__} weights=[...]: {e}") from None
 
     def __call__(self, inputs, training=None, **kwargs):
         if _is_symbolic(inputs):
@@ -304,6 +314,17 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _keras2_input_shape(layer, batch_size, input_dim, input_length):
+    """Keras 2's ``input_dim`` / ``input_length``: ``Dense(64, input_dim=784)`` takes
+    ``(784,)``; a sequence layer (``Conv1D``, inputs of rank 3) takes ``(input_length,
+    input_dim)``, either may be ``None``."""
+    if input_length is not None or getattr(layer, "input_rank", None) == 3:
+        length = None if input_length is None else int(input_length)
+        dim = None if input_dim is None else int(input_dim)
+        return (batch_size, length, dim)
+    return (batch_size, int(input_dim))
 
 
 def _is_symbolic(inputs) -> bool:

@@ -1,11 +1,14 @@
 """Layers that merge a list of tensors: ``Add``, ``Subtract``, ``Multiply``, ``Average``,
-``Maximum``, ``Minimum`` (same shapes, elementwise) and ``Concatenate`` (along ``axis``)."""
+``Maximum``, ``Minimum`` (same shapes, elementwise), ``Concatenate`` (along ``axis``) and
+``Dot`` (a per-sample dot product), with Keras's lower-case functional helpers
+(``add([a, b])`` is ``Add()([a, b])``)."""
 
 from __future__ import annotations
 
 from functools import reduce
 
 from ..functions import array as ops_array
+from ..functions import layer_normalization as ops_ln
 from .base import Layer, format_shape
 
 
@@ -113,9 +116,105 @@ class Concatenate(_Merge):
         return {**super().get_config(), "axis": self.axis}
 
 
+class Dot(_Merge):
+    """The dot product of two inputs along ``axes``, per sample (Keras's ``batch_dot``).
+
+    ``axes``: an int (the same axis of both) or a pair, numbered with the batch axis as 0
+    (negative counts from the end). The output keeps the first input's other axes, then the
+    second's: ``(batch, n, d)`` . ``(batch, m, d)`` with ``axes=2`` -> ``(batch, n, m)``; two
+    vectors ``(batch, d)`` give ``(batch, 1)``. ``normalize=True`` first scales both inputs to
+    unit L2 norm along ``axes``, giving the cosine similarity.
+    """
+
+    n_inputs = 2
+
+    def __init__(self, axes, normalize=False, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(axes, int):
+            axes = (axes, axes)
+        axes = tuple(int(a) for a in axes)
+        if len(axes) != 2:
+            raise ValueError(f"Dot axes must be an int or a pair of ints, got {axes!r}")
+        self.axes = axes
+        self.normalize = bool(normalize)
+
+    def _resolved(self, shapes):
+        axes = tuple(a % len(s) for a, s in zip(self.axes, shapes))
+        if 0 in axes:
+            raise ValueError(f"Dot '{self.name}' cannot take the dot product over the batch axis")
+        return axes
+
+    def _check_shapes(self, shapes):
+        a0, a1 = self._resolved(shapes)
+        d0, d1 = shapes[0][a0], shapes[1][a1]
+        if d0 is not None and d1 is not None and d0 != d1:
+            listed = ", ".join(format_shape(x) for x in shapes)
+            raise ValueError(
+                f"Dot '{self.name}': axis {a0} of the first input ({d0}) and axis {a1} of the "
+                f"second ({d1}) must have the same size, got {listed}"
+            )
+
+    def compute_output_shape(self, input_shape):
+        a0, a1 = self._resolved(input_shape)
+        s0, s1 = list(input_shape[0]), list(input_shape[1])
+        out = [s0[0], *(d for i, d in enumerate(s0) if i not in (0, a0)),
+               *(d for i, d in enumerate(s1) if i not in (0, a1))]
+        return tuple(out) if len(out) > 1 else (out[0], 1)
+
+    def call(self, inputs, training=False):
+        x, y = inputs
+        a0, a1 = self._resolved([x.shape, y.shape])
+        if self.normalize:
+            x, y = ops_ln.l2_normalize(x, a0), ops_ln.l2_normalize(y, a1)
+        # (batch, rest_x..., d) @ (batch, d, rest_y...) as one batched matmul
+        rest_x = [i for i in range(1, x.ndim) if i != a0]
+        rest_y = [i for i in range(1, y.ndim) if i != a1]
+        n, d = x.shape[0], x.shape[a0]
+        xm = ops_array.reshape(ops_array.transpose(x, (0, *rest_x, a0)), (n, -1, d))
+        ym = ops_array.reshape(ops_array.transpose(y, (0, a1, *rest_y)), (n, d, -1))
+        out = ops_array.matmul(xm, ym)
+        shape = (n, *(x.shape[i] for i in rest_x), *(y.shape[i] for i in rest_y))
+        return ops_array.reshape(out, shape if len(shape) > 1 else (n, 1))
+
+    def get_config(self):
+        return {**super().get_config(), "axes": list(self.axes), "normalize": self.normalize}
+
+
 def add(inputs, **kwargs):
+    """``Add(**kwargs)(inputs)``: the elementwise sum of a list of inputs."""
     return Add(**kwargs)(inputs)
 
 
+def subtract(inputs, **kwargs):
+    """``Subtract(**kwargs)(inputs)``: ``inputs[0] - inputs[1]``."""
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs, **kwargs):
+    """``Multiply(**kwargs)(inputs)``: the elementwise product of a list of inputs."""
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs, **kwargs):
+    """``Average(**kwargs)(inputs)``: the elementwise mean of a list of inputs."""
+    return Average(**kwargs)(inputs)
+
+
+def maximum(inputs, **kwargs):
+    """``Maximum(**kwargs)(inputs)``: the elementwise maximum of a list of inputs."""
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs, **kwargs):
+    """``Minimum(**kwargs)(inputs)``: the elementwise minimum of a list of inputs."""
+    return Minimum(**kwargs)(inputs)
+
+
 def concatenate(inputs, axis=-1, **kwargs):
+    """``Concatenate(axis, **kwargs)(inputs)``: the inputs joined along ``axis``."""
     return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def dot(inputs, axes=-1, normalize=False, **kwargs):
+    """``Dot(axes, normalize, **kwargs)(inputs)``: the per-sample dot product of two inputs."""
+    return Dot(axes=axes, normalize=normalize, **kwargs)(inputs)

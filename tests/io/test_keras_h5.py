@@ -536,7 +536,7 @@ def edited_keras(tmp_path, name, edit):
     [
         (
             lambda c: c["config"]["layers"][1].update(class_name="Lambda"),
-            "'Lambda'.*not one npconv rebuilds",
+            "Lambda 'conv2d': its function entry must be an object",
         ),
         (
             lambda c: c["config"]["layers"][1].update(module="evil.module"),

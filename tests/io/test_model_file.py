@@ -102,6 +102,29 @@ LAYER_CASES = {
     ),
 }
 MERGE_LAYERS = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"}
+# issue 10's layers (resampling, embedding, noise, per-sample normalization, Lambda, ...)
+LAYER_CASES.update({
+    "UpSampling1D": (lambda: L.UpSampling1D(3), (4, 2)),
+    "UpSampling2D": (lambda: L.UpSampling2D((2, 1), interpolation="bilinear"), (3, 3, 2)),
+    "UpSampling3D": (lambda: L.UpSampling3D(2, data_format="channels_first"), (1, 2, 2, 2)),
+    "Cropping1D": (lambda: L.Cropping1D((1, 2)), (6, 2)),
+    "Cropping2D": (lambda: L.Cropping2D(((1, 0), (2, 1))), (5, 6, 2)),
+    "Cropping3D": (lambda: L.Cropping3D(1), (3, 4, 3, 2)),
+    "Embedding": (lambda: L.Embedding(3, 2, embeddings_regularizer="l2"), (4,)),
+    "RepeatVector": (lambda: L.RepeatVector(3), (4,)),
+    "Identity": (lambda: L.Identity(), (3,)),
+    "Lambda": (lambda: L.Lambda(npconv.activations.relu, output_shape=(3,)), (3,)),
+    "PReLU": (lambda: L.PReLU(shared_axes=[1]), (4, 3)),
+    "ThresholdedReLU": (lambda: L.ThresholdedReLU(0.6), (3,)),
+    "GaussianNoise": (lambda: L.GaussianNoise(0.2, seed=1), (3,)),
+    "GaussianDropout": (lambda: L.GaussianDropout(0.2), (3,)),
+    "AlphaDropout": (lambda: L.AlphaDropout(0.2, noise_shape=(None, 1)), (3,)),
+    "ActivityRegularization": (lambda: L.ActivityRegularization(l1=0.1), (3,)),
+    "LayerNormalization": (lambda: L.LayerNormalization(axis=[1, 2]), (3, 2)),
+    "GroupNormalization": (lambda: L.GroupNormalization(2, scale=False), (3, 4)),
+    "UnitNormalization": (lambda: L.UnitNormalization(), (3,)),
+})
+MERGE_LAYERS |= {"Dot"}
 
 
 def test_every_layer_class_has_a_round_trip_case():
