@@ -142,6 +142,47 @@ class Tensor:
 
         return array.matmul(other, self)
 
+    def __abs__(self):
+        from ..functions import array
+
+        return array.abs(self)
+
+    def __rpow__(self, base):
+        from .. import ops
+
+        return ops.power(base, self)
+
+    # comparisons give boolean Tensors (no gradient), as Keras's tensors do; == and != keep
+    # Python's identity meaning, so Tensors stay usable as dict keys and in lists
+    def __lt__(self, other):
+        from .. import ops
+
+        return ops.less(self, other)
+
+    def __le__(self, other):
+        from .. import ops
+
+        return ops.less_equal(self, other)
+
+    def __gt__(self, other):
+        from .. import ops
+
+        return ops.greater(self, other)
+
+    def __ge__(self, other):
+        from .. import ops
+
+        return ops.greater_equal(self, other)
+
+    def __float__(self):
+        return float(self.data)
+
+    def __int__(self):
+        return int(self.data)
+
+    def __bool__(self):
+        return bool(self.data)
+
     def __getitem__(self, index):
         from ..functions import array
 

@@ -142,8 +142,10 @@ def assert_unchanged(model, before):
 
 # ----------------------------------------------------------------------------- real Keras files
 def test_reference_files_are_small_and_complete():
+    # a budget for the whole folder, which grows by a file or two with each layer family Keras
+    # files are tested for (conv_family, layers_extra, ...): small files, not a data set
     total = sum(p.stat().st_size for p in REF.iterdir())
-    assert total < 500_000
+    assert total < 1_000_000
     for name, kind in CASES:
         assert (REF / f"{name}{kind}").is_file()
 
