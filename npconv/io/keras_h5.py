@@ -623,9 +623,10 @@ def _weighted_layers(container):
     """``(layer, key)`` for the layers of ``container`` that hold weights, in model order;
     ``key`` is Keras 3's per-class saving key (counted over all layers, as Keras does)."""
     from ..layers.base import to_snake_case
+    from .keras_config import keras_layers
 
     used, out = {}, []
-    for layer in container.layers:
+    for layer in keras_layers(container):  # Keras's order, which its keys and files follow
         base = to_snake_case(_keras_class_name(layer))
         if base in used:
             used[base] += 1
@@ -669,16 +670,19 @@ def load_keras_model(path):
 
 
 def load_model_h5(path, custom_objects=None, compile=True):
-    """Rebuild a model saved by Keras as a legacy whole-model ``.h5`` (its ``model_config``
-    attribute) and load its weights; what ``npconv.models.load_model("x.h5")`` calls. Same
-    rules as ``load_keras_model``; the model is returned uncompiled (the file's training
-    config names Keras objects, and is not read)."""
-    del custom_objects, compile
+    """Rebuild a model saved as a legacy whole-model ``.h5`` (by Keras, or by npconv's
+    ``model.save("x.h5")``) from its ``model_config`` attribute and load its weights; what
+    ``npconv.models.load_model("x.h5")`` calls. Same rules as ``load_keras_model``. With
+    ``compile=True`` and a ``training_config`` attribute, the model is compiled as it was
+    (optimizer, loss, metrics, loss weights, looked up by name in npconv's registries and
+    ``custom_objects``); the optimizer starts afresh (Keras 3 does not restore a legacy file's
+    optimizer state either). A setting npconv cannot rebuild is a ``ModelFileError`` that says
+    to pass ``compile=False``."""
     path = os.fspath(path)
     h5py = _h5py()
     reader = _Reader(h5py, path, "")
 
-    def read_config():
+    def read_attrs():
         with _open_h5(h5py, path, path) as f:
             if "model_config" not in f.attrs:
                 raise ModelFileError(
@@ -686,24 +690,77 @@ def load_model_h5(path, custom_objects=None, compile=True):
                     "this HDF5 file holds weights only (no 'model_config' attribute): build the "
                     "model in code, then call model.load_weights(path)",
                 )
-            attr = f.attrs.get_id("model_config")
-            if attr.shape != () or not reader._is_string(attr):
-                raise ModelFileError(path, "the 'model_config' attribute is not a string")
-            if attr.dtype.kind == "S" and attr.dtype.itemsize > limits.MAX_JSON_BYTES:
-                raise ModelFileError(path, "the 'model_config' attribute is too long")
-            return _text(reader._attr_value(f, "model_config", "/"))
+            model_config = _json_attr(reader, f, "model_config", path)
+            training = None
+            if compile and "training_config" in f.attrs:
+                training = _json_attr(reader, f, "training_config", path)
+            return model_config, training
 
-    text = reader.guarded(read_config)
-    if len(text) > limits.MAX_JSON_BYTES:
-        raise ModelFileError(path, "the 'model_config' attribute is too long")
-    try:
-        config = json.loads(text)
-    except (ValueError, RecursionError) as e:
-        raise ModelFileError(path, f"model_config is not valid JSON ({e})") from e
+    config, training = reader.guarded(read_attrs)
     model = staged(path, "model_config: cannot rebuild the model",
                    lambda: _model_from_keras_config(config))
     reader.load(model, path)
+    if training is not None:
+        staged(
+            path,
+            "training_config: cannot compile the model (pass compile=False to load it "
+            "uncompiled)",
+            lambda: _compile_from_training_config(model, training, custom_objects or {}),
+        )
     return model
+
+
+def _json_attr(reader, f, name, path):
+    """A JSON string attribute, its size checked before it is read."""
+    attr = f.attrs.get_id(name)
+    if attr.shape != () or not reader._is_string(attr):
+        raise ModelFileError(path, f"the {name!r} attribute is not a string")
+    if attr.dtype.kind == "S" and attr.dtype.itemsize > limits.MAX_JSON_BYTES:
+        raise ModelFileError(path, f"the {name!r} attribute is too long")
+    text = _text(reader._attr_value(f, name, "/"))
+    if len(text) > limits.MAX_JSON_BYTES:
+        raise ModelFileError(path, f"the {name!r} attribute is too long")
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as e:
+        raise ModelFileError(path, f"{name} is not valid JSON ({e})") from e
+    if not isinstance(value, dict):
+        raise ModelFileError(path, f"{name} must hold a JSON object, not {type(value).__name__}")
+    return value
+
+
+def _compile_from_training_config(model, config, custom_objects):
+    """``model.compile`` from Keras's ``training_config`` (``compile_args_from_training_config``
+    in Keras): strings stay names for ``compile`` to look up; ``{"class_name", "config"}``
+    objects are rebuilt from npconv's registries or ``custom_objects``, never imported."""
+    from .. import optimizers
+    from .compile_config import _loss, _metric
+
+    def each(value, one):
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        if isinstance(value, dict) and "class_name" in value:
+            return one(value, custom_objects)
+        if isinstance(value, list):
+            return [each(v, one) for v in value]
+        if isinstance(value, dict):
+            return {str(k): each(v, one) for k, v in value.items()}
+        raise ValueError(f"cannot read {value!r}")
+
+    optimizer_config = config.get("optimizer_config")
+    if not isinstance(optimizer_config, dict):
+        raise ValueError("no 'optimizer_config' object")
+    optimizer = optimizers.deserialize(optimizer_config, custom_objects=custom_objects)
+    loss = each(config.get("loss"), _loss)
+    metrics = each(config.get("metrics"), _metric)
+    weights = config.get("loss_weights")
+    if weights is not None and not isinstance(weights, (list, dict, int, float)):
+        raise ValueError(f"loss_weights {weights!r}")
+    if isinstance(weights, (int, float)):
+        weights = [weights]
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics, loss_weights=weights)
 
 
 #: Keras config keys that npconv's layers do not take, with the values under which dropping

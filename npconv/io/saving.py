@@ -101,10 +101,14 @@ def check_save_path(filepath, weights_only, what):
         return path
     names = " or ".join(suffixes + H5_SUFFIXES)
     hint = ""
+    checkpoint = what == "ModelCheckpoint"
     if not weights_only and path.endswith(WEIGHTS_SUFFIXES):
-        hint = " (for weights only, call model.save_weights)"
+        hint = " (for weights only, " + (
+            "pass save_weights_only=True)" if checkpoint else "call model.save_weights)")
     elif weights_only and path.endswith(MODEL_SUFFIXES):
-        hint = " (that is a whole-model name: call model.save, or name the file x.weights.h5)"
+        hint = " (that is a whole-model name: " + (
+            "pass save_weights_only=False" if checkpoint else "call model.save"
+        ) + ", or name the file x.weights.h5)"
     raise ValueError(f"{what}: the file name must end in {names}, got '{path}'{hint}")
 
 
