@@ -129,6 +129,19 @@ def load_keras_file(model, path):
     _Reader(h5py, path, "model.weights.h5: ").load(model, io.BytesIO(data))
 
 
+def _rebuild(path, what, config, nbytes):
+    """The model of a Keras ``config``, whose layers may create at most ``nbytes`` bytes of
+    weights in all (the bytes of weights the file can hold): a config claiming a
+    ``Dense(10**6)`` on a 10**6-wide input fails before allocating 4 TB."""
+    from .architecture import WeightBudget
+
+    budget = WeightBudget(nbytes)
+    try:
+        return staged(path, what, lambda: _model_from_keras_config(config, budget))
+    finally:
+        budget.release()
+
+
 def is_keras_archive(path) -> bool:
     """Whether ``path`` is a real Keras 3 ``.keras`` zip (it holds ``model.weights.h5`` and its
     ``metadata.json`` does not name npconv's format). Needs no h5py; a damaged zip is not one
@@ -663,9 +676,9 @@ def load_keras_model(path):
         if "config.json" not in zf:
             raise ModelFileError(path, "no config.json member: not a Keras 3 .keras file")
         config = _json_member(zf, path, "config.json")
-    model = staged(path, "config.json: cannot rebuild the model",
-                   lambda: _model_from_keras_config(config))
-    load_keras_file(model, path)
+    data = _keras_weights_member(path)
+    model = _rebuild(path, "config.json: cannot rebuild the model", config, len(data))
+    _Reader(_h5py(), path, "model.weights.h5: ").load(model, io.BytesIO(data))
     return model
 
 
@@ -697,8 +710,10 @@ def load_model_h5(path, custom_objects=None, compile=True):
             return model_config, training
 
     config, training = reader.guarded(read_attrs)
-    model = staged(path, "model_config: cannot rebuild the model",
-                   lambda: _model_from_keras_config(config))
+    # Keras stores weights uncompressed: they fit in the file (a compressed file from another
+    # tool can be loaded into a model built in code, with model.load_weights)
+    model = _rebuild(path, "model_config: cannot rebuild the model", config,
+                     os.path.getsize(path))
     reader.load(model, path)
     if training is not None:
         staged(
@@ -784,7 +799,7 @@ _IGNORED = {
 }
 
 
-def _model_from_keras_config(config):
+def _model_from_keras_config(config, budget=None, depth=0):
     from ..layers import Input
     from ..models import Model, Sequential
 
@@ -801,10 +816,10 @@ def _model_from_keras_config(config):
                 shape = cfg.get("batch_shape") or cfg.get("batch_input_shape")
                 model.add(Input(batch_shape=_shape(shape), name=_name(cfg.get("name"))))
             else:
-                model.add(_layer_from_keras(item))
+                model.add(_layer_from_keras(item, budget, depth))
         return model
     if kind in ("Functional", "Model"):
-        tensors = {}
+        tensors, functional = {}, set()
         for item in _items(body.get("layers")):
             name = _name(item.get("name") or (item.get("config") or {}).get("name"))
             if item.get("class_name") == "InputLayer":
@@ -812,13 +827,22 @@ def _model_from_keras_config(config):
                 shape = cfg.get("batch_shape") or cfg.get("batch_input_shape")
                 tensors[name] = Input(batch_shape=_shape(shape), name=name)
                 continue
-            layer = _layer_from_keras(item)
+            layer = _layer_from_keras(item, budget, depth)
             nodes = item.get("inbound_nodes")
             if not isinstance(nodes, list) or len(nodes) != 1:
                 raise ValueError(f"layer '{name}': only layers called once are supported")
-            tensors[name] = layer(_node_inputs(nodes[0], tensors, name))
-        inputs = [tensors[_history(x)] for x in _items(body.get("input_layers"), pairs=True)]
-        outputs = [tensors[_history(x)] for x in _items(body.get("output_layers"), pairs=True)]
+            tensors[name] = layer(_node_inputs(nodes[0], tensors, name, functional))
+            if item.get("class_name") in ("Functional", "Model"):
+                functional.add(name)
+
+        def tensor(entry):
+            source = _history(entry, functional)
+            if source not in tensors:
+                raise ValueError(f"model input or output from unknown layer {source!r}")
+            return tensors[source]
+
+        inputs = [tensor(x) for x in _items(body.get("input_layers"), pairs=True)]
+        outputs = [tensor(x) for x in _items(body.get("output_layers"), pairs=True)]
         return Model(
             inputs[0] if len(inputs) == 1 else inputs,
             outputs[0] if len(outputs) == 1 else outputs,
@@ -835,15 +859,18 @@ def _items(value, pairs=False):
     return value
 
 
-def _history(entry):
+def _history(entry, functional=()):
+    """The layer name of ``[name, node index, tensor index]``. A nested functional model's
+    first call is its node 1 (its own graph is node 0); any other index is a shared layer."""
     if not (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str)):
         raise ValueError(f"malformed layer reference {entry!r}")
-    if entry[1:] != [0, 0]:
+    first_call = 1 if entry[0] in functional else 0
+    if entry[1:] != [first_call, 0]:
         raise ValueError(f"layer reference {entry!r}: shared layers are not supported")
     return entry[0]
 
 
-def _node_inputs(node, tensors, name):
+def _node_inputs(node, tensors, name, functional=()):
     kwargs = node.get("kwargs") if isinstance(node, dict) else None
     if not isinstance(node, dict) or any(
         key != "mask" or value is not None for key, value in (kwargs or {}).items()
@@ -857,7 +884,7 @@ def _node_inputs(node, tensors, name):
     def tensor(t):
         if not (isinstance(t, dict) and t.get("class_name") == "__keras_tensor__"):
             raise ValueError(f"layer '{name}': an input that is not a tensor")
-        source = _history((t.get("config") or {}).get("keras_history"))
+        source = _history((t.get("config") or {}).get("keras_history"), functional)
         if source not in tensors:
             raise ValueError(f"layer '{name}': input from unknown layer '{source}'")
         return tensors[source]
@@ -865,12 +892,16 @@ def _node_inputs(node, tensors, name):
     return [tensor(t) for t in arg] if isinstance(arg, list) else tensor(arg)
 
 
-def _layer_from_keras(item):
+def _layer_from_keras(item, budget=None, depth=0):
     from .. import layers as npconv_layers
 
     if not isinstance(item, dict):
         raise ValueError("a layer config is not a JSON object")
     class_name, cfg = item.get("class_name"), item.get("config")
+    if class_name in ("Sequential", "Functional", "Model"):
+        if depth >= limits.MAX_MODEL_DEPTH:
+            raise ValueError(f"models nested more than {limits.MAX_MODEL_DEPTH} deep")
+        return _model_from_keras_config(item, budget, depth + 1)
     known = {
         name: obj
         for name, obj in vars(npconv_layers).items()
@@ -901,7 +932,10 @@ def _layer_from_keras(item):
     activation = cfg.get("activation")
     if activation is not None and not isinstance(activation, str):
         raise ValueError(f"{class_name} '{cfg.get('name')}': activation {activation!r}")
-    return known[class_name].from_config(cfg)
+    layer = known[class_name].from_config(cfg)
+    if budget is not None:
+        budget.guard(layer)
+    return layer
 
 
 def _name(value):

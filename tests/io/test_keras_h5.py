@@ -142,7 +142,9 @@ def assert_unchanged(model, before):
 
 # ----------------------------------------------------------------------------- real Keras files
 def test_reference_files_are_small_and_complete():
-    total = sum(p.stat().st_size for p in REF.iterdir())
+    # files written by Keras; npconv_* (written by npconv, read by Keras) are checked in
+    # test_keras_h5_write.py
+    total = sum(p.stat().st_size for p in REF.iterdir() if not p.name.startswith("npconv_"))
     assert total < 500_000
     for name, kind in CASES:
         assert (REF / f"{name}{kind}").is_file()

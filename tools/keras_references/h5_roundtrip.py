@@ -1,0 +1,193 @@
+"""Keras HDF5 files written by npconv, read by real Keras: the round trip of issue 10.
+
+npconv's ``model.save("x.h5")`` and ``model.save_weights("x.h5")`` write Keras's legacy HDF5
+format (``npconv.io.keras_h5_write``). This script checks that real Keras reads them, in two
+steps with two Pythons:
+
+1. ``write``, with the project's own Python (npconv, NumPy, h5py; no Keras)::
+
+       python3 tools/keras_references/h5_roundtrip.py write
+
+   builds two small npconv models with seeded random weights — ``npconv_cnn``, a compiled
+   Sequential CNN (Conv2D, BatchNormalization, MaxPooling2D, Dropout, Flatten, Dense), and
+   ``npconv_merge``, a functional model with two inputs, ``Add`` and ``Concatenate`` — and
+   writes into ``tests/references/keras_files/``: ``<name>.h5`` (``model.save``) and
+   ``<name>_weights.h5`` / ``.hdf5`` (``model.save_weights``).
+
+2. ``predict``, with TensorFlow's Keras (tensorflow-cpu 2.21.0, Keras 3.15.1; never needed by
+   npconv)::
+
+       CUDA_VISIBLE_DEVICES= TF_CPP_MIN_LOG_LEVEL=3 /tmp/refenv/bin/python \\
+           tools/keras_references/h5_roundtrip.py predict
+
+   opens each file with ``keras.models.load_model`` and predicts on fixed inputs; loads the
+   weights-only file with ``load_weights`` into a copy of the architecture whose weights were
+   re-initialized, and predicts again; evaluates the compiled model (so its loss, metric and
+   optimizer came through); and stores all of it in ``npconv_predictions.npz``:
+   ``<name>/x`` (or ``x0``, ``x1``), ``<name>/model_y``, ``<name>/weights_y``, and for the CNN
+   ``npconv_cnn/labels``, ``npconv_cnn/evaluate`` (loss, accuracy) and ``npconv_cnn/compiled``
+   (Keras's optimizer class, learning rate as text, loss name).
+
+``tests/io/test_keras_h5_write.py`` loads npconv's files with npconv and compares its
+predictions with Keras's (rtol 1e-5). Seeds are fixed, so ``write`` gives the same weights and
+configs every time; the files are about 30 KB each.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+OUT = ROOT / "tests" / "references" / "keras_files"
+PREDICTIONS = OUT / "npconv_predictions.npz"
+#: name -> (model file, weights-only file)
+FILES = {
+    "npconv_cnn": ("npconv_cnn.h5", "npconv_cnn_weights.h5"),
+    "npconv_merge": ("npconv_merge.h5", "npconv_merge_weights.hdf5"),
+}
+
+
+# ----------------------------------------------------------------------------- npconv side
+def npconv_cnn():
+    """A compiled Sequential CNN in the seeds' style, on 10x10 one-channel images."""
+    from npconv import layers as L
+    from npconv import optimizers
+    from npconv.models import Sequential
+
+    model = Sequential(
+        [
+            L.Input((10, 10, 1)),
+            L.Conv2D(4, (3, 3), activation="relu"),
+            L.BatchNormalization(),
+            L.MaxPooling2D(pool_size=(2, 2)),
+            L.Dropout(0.25),
+            L.Conv2D(3, (2, 2), padding="same", activation="tanh"),
+            L.Flatten(),
+            L.Dense(8, activation="relu"),
+            L.Dropout(0.5),
+            L.Dense(3, activation="softmax"),
+        ],
+        name="npconv_cnn",
+    )
+    model.compile(
+        optimizer=optimizers.Adam(learning_rate=0.002),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def npconv_merge():
+    """A functional model with two inputs, Add and Concatenate, whose layers npconv lists in
+    another order than Keras (so the file's layer order is exercised)."""
+    from npconv import layers as L
+    from npconv.models import Model
+
+    image = L.Input((6, 6, 1), name="image")
+    vector = L.Input((4,), name="vector")
+    a = L.Conv2D(2, 3, padding="same", name="conv_a")(image)
+    b = L.Conv2D(2, 1, name="conv_b")(image)
+    s = L.Add(name="add")([a, b])
+    c = L.Concatenate(name="concat_maps")([s, image])
+    c = L.BatchNormalization(name="bn")(c)
+    g = L.GlobalAveragePooling2D(name="gap")(c)
+    v = L.Dense(3, activation="relu", name="vec_dense")(vector)
+    h = L.Concatenate(name="concat")([v, g])
+    out = L.Dense(2, name="out")(h)
+    return Model([image, vector], out, name="npconv_merge")
+
+
+def randomize(model, rng):
+    """Seeded random values for every weight (moving variances in [0.5, 1.5]), so that a
+    weight landing in the wrong place changes the predictions."""
+    for v in model.weights:
+        shape = tuple(v.data.shape)
+        if str(v.path).endswith("moving_variance"):
+            value = rng.uniform(0.5, 1.5, shape)
+        else:
+            value = rng.normal(0.0, 0.5, shape)
+        v.assign(value.astype("float32"))
+
+
+def build(name, seed):
+    """The npconv model ``name`` with its seeded weights."""
+    import npconv
+
+    npconv.utils.set_random_seed(seed)
+    model = {"npconv_cnn": npconv_cnn, "npconv_merge": npconv_merge}[name]()
+    randomize(model, np.random.default_rng(seed))
+    return model
+
+
+def write(folder=OUT):
+    """Write every model's files into ``folder`` (the reference folder by default)."""
+    folder = pathlib.Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for seed, (name, (model_file, weights_file)) in enumerate(FILES.items()):
+        model = build(name, seed)
+        model.save(folder / model_file)
+        model.save_weights(folder / weights_file)
+        print(f"{(folder / model_file).stat().st_size:>8}  {model_file}")
+        print(f"{(folder / weights_file).stat().st_size:>8}  {weights_file}")
+
+
+# ----------------------------------------------------------------------------- Keras side
+def inputs_for(model, rng):
+    return [rng.normal(0.0, 1.0, (5, *tuple(t.shape)[1:])).astype("float32") for t in model.inputs]
+
+
+def predict():
+    import keras
+
+    arrays = {}
+    for seed, (name, (model_file, weights_file)) in enumerate(FILES.items()):
+        rng = np.random.default_rng(100 + seed)
+        model = keras.models.load_model(OUT / model_file)
+        xs = inputs_for(model, rng)
+        feed = xs if len(xs) > 1 else xs[0]
+        if len(xs) == 1:
+            arrays[f"{name}/x"] = xs[0]
+        else:
+            for i, x in enumerate(xs):
+                arrays[f"{name}/x{i}"] = x
+        arrays[f"{name}/model_y"] = np.asarray(model.predict(feed, verbose=0), "float32")
+
+        fresh = keras.models.clone_model(model)  # same architecture, weights re-initialized
+        before = np.asarray(fresh.predict(feed, verbose=0))
+        fresh.load_weights(OUT / weights_file)
+        after = np.asarray(fresh.predict(feed, verbose=0), "float32")
+        assert not np.allclose(before, after), "load_weights changed nothing"
+        arrays[f"{name}/weights_y"] = after
+
+        if name == "npconv_cnn":
+            labels = np.eye(3, dtype="float32")[rng.integers(0, 3, len(xs[0]))]
+            arrays[f"{name}/labels"] = labels
+            loss, accuracy = model.evaluate(feed, labels, verbose=0)
+            arrays[f"{name}/evaluate"] = np.array([loss, accuracy], "float32")
+            optimizer = model.optimizer
+            arrays[f"{name}/compiled"] = np.array(
+                [
+                    type(optimizer).__name__,
+                    f"{float(optimizer.learning_rate):.6g}",
+                    model.loss.name if hasattr(model.loss, "name") else str(model.loss),
+                ]
+            )
+    np.savez_compressed(PREDICTIONS, **arrays)
+    print(f"{PREDICTIONS.stat().st_size:>8}  {PREDICTIONS.name} (keras {keras.__version__})")
+
+
+if __name__ == "__main__":
+    step = sys.argv[1] if len(sys.argv) > 1 else ""
+    if step == "write":
+        sys.path.insert(0, str(ROOT))
+        write()
+    elif step == "predict":
+        predict()
+    else:
+        raise SystemExit(f"usage: {sys.argv[0]} write | predict")
