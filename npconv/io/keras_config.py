@@ -242,7 +242,8 @@ def keras_layer_config(layer):
             f"layer '{layer.name}' ({name}) is npconv's own; Keras has no {name} layer, so a "
             "Keras .h5 file cannot hold it. Save the model as .keras (npconv's format)"
         )
-    kept = _keep_accepted(config, accepted | keras_arguments.LAYER_BASE, type(layer))
+    kept = _keep_accepted(config, accepted | keras_arguments.LAYER_BASE, type(layer),
+                          f"layer '{layer.name}' ({name})")
     if kept.get("dtype") in (None, "float32"):
         kept["dtype"] = FLOAT32_POLICY
     for problem in _unrepresentable(kept):

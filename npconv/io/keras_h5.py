@@ -902,6 +902,11 @@ def _layer_from_keras(item, budget=None, depth=0):
         if depth >= limits.MAX_MODEL_DEPTH:
             raise ValueError(f"models nested more than {limits.MAX_MODEL_DEPTH} deep")
         return _model_from_keras_config(item, budget, depth + 1)
+    if class_name == "Lambda":
+        raise ValueError(
+            "a Lambda layer's function is Python code kept in the file, and npconv never runs "
+            "code from a file; build the model in code, then model.load_weights(path)"
+        )
     known = {
         name: obj
         for name, obj in vars(npconv_layers).items()

@@ -55,28 +55,30 @@ FILES = {
 
 # ----------------------------------------------------------------------------- npconv side
 def npconv_cnn():
-    """A compiled Sequential CNN in the seeds' style, on 10x10 one-channel images."""
+    """A compiled Sequential CNN in the seeds' style, on 10x10 one-channel images. Layers and
+    optimizer are named (as Keras would name them) so that the files do not depend on how many
+    the process made before."""
     from npconv import layers as L
     from npconv import optimizers
     from npconv.models import Sequential
 
     model = Sequential(
         [
-            L.Input((10, 10, 1)),
-            L.Conv2D(4, (3, 3), activation="relu"),
-            L.BatchNormalization(),
-            L.MaxPooling2D(pool_size=(2, 2)),
-            L.Dropout(0.25),
-            L.Conv2D(3, (2, 2), padding="same", activation="tanh"),
-            L.Flatten(),
-            L.Dense(8, activation="relu"),
-            L.Dropout(0.5),
-            L.Dense(3, activation="softmax"),
+            L.Input((10, 10, 1), name="input_layer"),
+            L.Conv2D(4, (3, 3), activation="relu", name="conv2d"),
+            L.BatchNormalization(name="batch_normalization"),
+            L.MaxPooling2D(pool_size=(2, 2), name="max_pooling2d"),
+            L.Dropout(0.25, name="dropout"),
+            L.Conv2D(3, (2, 2), padding="same", activation="tanh", name="conv2d_1"),
+            L.Flatten(name="flatten"),
+            L.Dense(8, activation="relu", name="dense"),
+            L.Dropout(0.5, name="dropout_1"),
+            L.Dense(3, activation="softmax", name="dense_1"),
         ],
         name="npconv_cnn",
     )
     model.compile(
-        optimizer=optimizers.Adam(learning_rate=0.002),
+        optimizer=optimizers.Adam(learning_rate=0.002, name="adam"),
         loss="categorical_crossentropy",
         metrics=["accuracy"],
     )
