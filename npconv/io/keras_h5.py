@@ -904,8 +904,9 @@ def _layer_from_keras(item, budget=None, depth=0):
         return _model_from_keras_config(item, budget, depth + 1)
     if class_name == "Lambda":
         raise ValueError(
-            "a Lambda layer's function is Python code kept in the file, and npconv never runs "
-            "code from a file; build the model in code, then model.load_weights(path)"
+            "layer class 'Lambda' is not one npconv rebuilds: a Lambda layer's function is "
+            "Python code kept in the file, and npconv never runs code from a file; build the "
+            "model in code, then model.load_weights(path)"
         )
     known = {
         name: obj
