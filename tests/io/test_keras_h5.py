@@ -212,7 +212,7 @@ def test_load_keras_model_rebuilds_from_config(name):
     assert sorted(layer.name for layer in model.layers) == sorted(keras_names)
 
 
-@pytest.mark.parametrize("name", ["tutorial004", "mixed", "two_inputs"])
+@pytest.mark.parametrize("name", ["tutorial004", "mixed", "two_inputs", "nested"])
 def test_load_model_reads_legacy_whole_model_h5(name):
     model = load_model(REF / f"{name}.h5")
     assert max_difference(model, name) < TOLERANCE

@@ -178,6 +178,32 @@ def test_same_layout_as_a_file_keras_wrote(tmp_path, save, keras_file):
                 assert x["config"][key] == y["config"][key], (x["config"]["name"], key)
 
 
+def test_nested_model_same_layout_as_keras_and_reads_back(tmp_path):
+    """A Sequential inside a Sequential: the inner model is one layer whose weights are named
+    ``inner/<layer>/<weight>``, trainable ones first, as in Keras's nested.h5."""
+    inner = Sequential(
+        [
+            L.Input((6,), name="input_layer_2"),
+            L.Dense(4, activation="relu", name="dense_3"),
+            L.BatchNormalization(name="batch_normalization_2"),
+            L.Dense(3, name="dense_4"),
+        ],
+        name="inner",
+    )
+    model = Sequential(
+        [L.Input((5,), name="input_layer_3"), L.Dense(6, name="dense_5"), inner,
+         L.Dense(2, name="dense_6")],
+        name="sequential",
+    )
+    model.load_weights(REF / "nested.h5")
+    model.save(tmp_path / "n.h5")
+    assert _layout(tmp_path / "n.h5") == _layout(REF / "nested.h5")
+    x = np.random.default_rng(0).normal(size=(3, 5)).astype("float32")
+    np.testing.assert_array_equal(
+        load_model(tmp_path / "n.h5").predict(x, verbose=0), model.predict(x, verbose=0)
+    )
+
+
 # ----------------------------------------------------------------------------- refusals
 def _shared():
     x = L.Input((4,))
