@@ -24,10 +24,13 @@ goes by the order of ``layer_names`` and ``weight_names``, not by these names.
 ``backend`` says ``numpy`` and ``keras_version`` the Keras release whose format this follows
 (``keras_config.KERAS_VERSION``); Keras reads neither for a file of this version.
 
-The optimizer's state is not written: Keras 3 tries to read ``optimizer_weights`` from a legacy
-file but builds the optimizer on the top-level model's own variables (none, for a Sequential or
-functional model), so the state never loads and Keras logs that it starts afresh. npconv's own
-``.keras`` format keeps it.
+The optimizer's state is not written. Keras 3 reads a legacy file's ``optimizer_weights`` only
+in part: it builds the optimizer on the top-level model's own variables (none, for a Sequential
+or functional model), so ``set_weights`` fills its ``iteration`` and ``learning_rate`` and
+silently drops every moment (checked with Keras 3.15: a reloaded Adam has 2 variables, not
+2 + 2 per weight). Restoring the step count without the moments would skew Adam's bias
+correction, so a Keras user gets a fresh optimizer either way; npconv's own ``.keras`` format
+keeps the whole state.
 
 The file is written atomically (``npconv.io.atomic``): into a temporary file in the same folder,
 renamed over ``path`` only once complete. h5py is needed (``pip install "npconv[h5]"``), and
