@@ -38,6 +38,8 @@ __all__ = ["keras_model_config", "keras_layers", "training_config", "KERAS_VERSI
 
 #: The Keras release whose legacy HDF5 format this writes (and whose arguments it checks).
 KERAS_VERSION = "3.15.1"
+#: Keras 2's input-shape arguments of a first layer; Keras 3 turns them into an InputLayer.
+INPUT_SHAPE_KEYS = ("input_shape", "batch_input_shape", "input_dim", "batch_size", "input_length")
 FLOAT32_POLICY = {
     "module": "keras",
     "class_name": "DTypePolicy",
@@ -144,6 +146,13 @@ def _input_entry(layer):
     }
 
 
+class _Shape:
+    """What ``_input_entry`` reads from an ``InputLayer``, for one the model does not have."""
+
+    def __init__(self, batch_shape, name):
+        self.batch_shape, self.name, self.dtype = batch_shape, name, "float32"
+
+
 def _sequential(model, depth):
     if not model.built:
         raise ValueError(
@@ -154,6 +163,14 @@ def _sequential(model, depth):
     input_layer = getattr(model, "_input_layer", None)
     if input_layer is not None:
         layers.insert(0, _input_entry(input_layer))
+    else:  # Keras 2 style, input_shape= on the first layer: Keras 3 makes an InputLayer of it
+        names = {layer.name for layer in model.layers}
+        name, i = "input_layer", 0
+        while name in names:
+            i += 1
+            name = f"input_layer_{i}"
+        entry = _input_entry(_Shape(list(model.built_input_shape), name))
+        layers.insert(0, entry)
     return {
         "name": model.name,
         "trainable": bool(model.trainable),
@@ -242,6 +259,8 @@ def keras_layer_config(layer):
             f"layer '{layer.name}' ({name}) is npconv's own; Keras has no {name} layer, so a "
             "Keras .h5 file cannot hold it. Save the model as .keras (npconv's format)"
         )
+    for key in INPUT_SHAPE_KEYS:  # the model's InputLayer says it, as in Keras 3's files
+        config.pop(key, None)
     kept = _keep_accepted(config, accepted | keras_arguments.LAYER_BASE, type(layer),
                           f"layer '{layer.name}' ({name})")
     if kept.get("dtype") in (None, "float32"):

@@ -107,17 +107,27 @@ def test_npconv_reads_its_h5_files_back(name):
     )
 
 
-def test_compile_settings_go_both_ways():
-    """Keras compiled the CNN from npconv's training_config as npconv had it (Adam at 0.002,
-    categorical cross-entropy, accuracy), and npconv compiles it back: both evaluate alike."""
-    optimizer, learning_rate, loss = KERAS["npconv_cnn/compiled"].tolist()
-    assert (optimizer, learning_rate, loss) == ("Adam", "0.002", "categorical_crossentropy")
-    model = load_model(REF / "npconv_cnn.h5")
-    assert type(model.optimizer).__name__ == "Adam"
-    assert model.optimizer.get_config()["learning_rate"] == pytest.approx(0.002)
-    result = model.evaluate(feed("npconv_cnn"), KERAS["npconv_cnn/labels"], verbose=0)
-    np.testing.assert_allclose(result, KERAS["npconv_cnn/evaluate"], rtol=RTOL)
-    assert not load_model(REF / "npconv_cnn.h5", compile=False).compiled
+@pytest.mark.parametrize(
+    "name, optimizer, settings",
+    [
+        ("npconv_cnn", "Adam", {"learning_rate": 0.002}),
+        ("npconv_keras2", "SGD", {"learning_rate": 0.01, "momentum": 0.9, "nesterov": True}),
+    ],
+)
+def test_compile_settings_go_both_ways(name, optimizer, settings):
+    """Keras compiled the models from npconv's training_config as npconv had them (optimizer
+    and learning rate, categorical cross-entropy), and npconv compiles them back: both
+    evaluate alike."""
+    rate = f"{settings['learning_rate']:.6g}"
+    expected = [optimizer, rate, "categorical_crossentropy"]
+    assert KERAS[f"{name}/compiled"].tolist() == expected
+    model = load_model(REF / ROUNDTRIP.FILES[name][0])
+    assert type(model.optimizer).__name__ == optimizer
+    config = model.optimizer.get_config()
+    assert {k: config[k] for k in settings} == pytest.approx(settings)
+    result = model.evaluate(feed(name), KERAS[f"{name}/labels"], verbose=0)
+    np.testing.assert_allclose(result, KERAS[f"{name}/evaluate"], rtol=RTOL)
+    assert not load_model(REF / ROUNDTRIP.FILES[name][0], compile=False).compiled
 
 
 # ----------------------------------------------------------------------------- Keras's layout

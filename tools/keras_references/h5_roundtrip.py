@@ -8,11 +8,13 @@ steps with two Pythons:
 
        python3 tools/keras_references/h5_roundtrip.py write
 
-   builds two small npconv models with seeded random weights — ``npconv_cnn``, a compiled
-   Sequential CNN (Conv2D, BatchNormalization, MaxPooling2D, Dropout, Flatten, Dense), and
-   ``npconv_merge``, a functional model with two inputs, ``Add`` and ``Concatenate`` — and
-   writes into ``tests/references/keras_files/``: ``<name>.h5`` (``model.save``) and
-   ``<name>_weights.h5`` / ``.hdf5`` (``model.save_weights``).
+   builds three small npconv models with seeded random weights — ``npconv_cnn``, a compiled
+   Sequential CNN (Conv2D, BatchNormalization, MaxPooling2D, Dropout, Flatten, Dense);
+   ``npconv_merge``, a functional model with two inputs, ``Add`` and ``Concatenate``; and
+   ``npconv_keras2``, a Keras 2 tutorial's Sequential (``add``, ``input_shape=``,
+   ``Convolution2D``, ``SGD(lr=..., nesterov=True)``) — and writes into
+   ``tests/references/keras_files/`` each model (``model.save``) and its weights
+   (``model.save_weights``), under ``.h5`` and ``.hdf5`` names (``FILES``).
 
 2. ``predict``, with TensorFlow's Keras (tensorflow-cpu 2.21.0, Keras 3.15.1; never needed by
    npconv)::
@@ -24,9 +26,9 @@ steps with two Pythons:
    weights-only file with ``load_weights`` into a copy of the architecture whose weights were
    re-initialized, and predicts again; evaluates the compiled model (so its loss, metric and
    optimizer came through); and stores all of it in ``npconv_predictions.npz``:
-   ``<name>/x`` (or ``x0``, ``x1``), ``<name>/model_y``, ``<name>/weights_y``, and for the CNN
-   ``npconv_cnn/labels``, ``npconv_cnn/evaluate`` (loss, accuracy) and ``npconv_cnn/compiled``
-   (Keras's optimizer class, learning rate as text, loss name).
+   ``<name>/x`` (or ``x0``, ``x1``), ``<name>/model_y``, ``<name>/weights_y``, and for the
+   compiled models ``<name>/labels``, ``<name>/evaluate`` (loss, accuracy) and
+   ``<name>/compiled`` (Keras's optimizer class, learning rate as text, loss name).
 
 ``tests/io/test_keras_h5_write.py`` loads npconv's files with npconv and compares its
 predictions with Keras's (rtol 1e-5). Seeds are fixed, so ``write`` gives the same weights and
@@ -50,7 +52,10 @@ PREDICTIONS = OUT / "npconv_predictions.npz"
 FILES = {
     "npconv_cnn": ("npconv_cnn.h5", "npconv_cnn_weights.h5"),
     "npconv_merge": ("npconv_merge.h5", "npconv_merge_weights.hdf5"),
+    "npconv_keras2": ("npconv_keras2.hdf5", "npconv_keras2_weights.h5"),
 }
+#: the compiled ones, which Keras also evaluates
+COMPILED = ("npconv_cnn", "npconv_keras2")
 
 
 # ----------------------------------------------------------------------------- npconv side
@@ -80,6 +85,28 @@ def npconv_cnn():
     model.compile(
         optimizer=optimizers.Adam(learning_rate=0.002, name="adam"),
         loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def npconv_keras2():
+    """A Keras 2 tutorial's model: ``Sequential()`` grown with ``add``, the first layer given
+    ``input_shape=`` (no ``Input``), Keras 2 names (``Convolution2D``, ``SGD(lr=...)``)."""
+    from npconv import layers as L
+    from npconv.models import Sequential
+    from npconv.optimizers import SGD
+
+    model = Sequential(name="sequential")
+    model.add(L.Convolution2D(4, (3, 3), activation="relu", input_shape=(8, 8, 1),
+                              name="conv2d"))
+    model.add(L.MaxPooling2D(pool_size=(2, 2), name="max_pooling2d"))
+    model.add(L.Dropout(0.25, name="dropout"))
+    model.add(L.Flatten(name="flatten"))
+    model.add(L.Dense(3, activation="softmax", name="dense"))
+    model.compile(
+        loss="categorical_crossentropy",
+        optimizer=SGD(lr=0.01, momentum=0.9, nesterov=True, name="sgd"),
         metrics=["accuracy"],
     )
     return model
@@ -122,7 +149,9 @@ def build(name, seed):
     import npconv
 
     npconv.utils.set_random_seed(seed)
-    model = {"npconv_cnn": npconv_cnn, "npconv_merge": npconv_merge}[name]()
+    makers = {"npconv_cnn": npconv_cnn, "npconv_merge": npconv_merge,
+              "npconv_keras2": npconv_keras2}
+    model = makers[name]()
     randomize(model, np.random.default_rng(seed))
     return model
 
@@ -167,7 +196,7 @@ def predict():
         assert not np.allclose(before, after), "load_weights changed nothing"
         arrays[f"{name}/weights_y"] = after
 
-        if name == "npconv_cnn":
+        if name in COMPILED:
             labels = np.eye(3, dtype="float32")[rng.integers(0, 3, len(xs[0]))]
             arrays[f"{name}/labels"] = labels
             loss, accuracy = model.evaluate(feed, labels, verbose=0)
