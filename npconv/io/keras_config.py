@@ -261,13 +261,29 @@ def keras_layer_config(layer):
         )
     for key in INPUT_SHAPE_KEYS:  # the model's InputLayer says it, as in Keras 3's files
         config.pop(key, None)
-    kept = _keep_accepted(config, accepted | keras_arguments.LAYER_BASE, type(layer),
-                          f"layer '{layer.name}' ({name})")
-    if kept.get("dtype") in (None, "float32"):
+    if "trainable" not in accepted and not layer.weights:
+        config.pop("trainable", None)  # meaningless without weights (Keras's SpatialDropout)
+    fix = _KERAS_VALUES.get(name)
+    if fix is not None:
+        config = fix(config)
+    kept = _keep_accepted(config, accepted, type(layer), f"layer '{layer.name}' ({name})")
+    if "dtype" in kept and kept["dtype"] in (None, "float32"):
         kept["dtype"] = FLOAT32_POLICY
     for problem in _unrepresentable(kept):
         raise ValueError(f"layer '{layer.name}' ({name}): {problem}")
     return kept
+
+
+def _padding_1d(config):
+    """npconv's ZeroPadding1D says ``padding=((1, 1),)``; Keras's takes ``(1, 1)``."""
+    padding = config.get("padding")
+    if isinstance(padding, (list, tuple)) and len(padding) == 1:
+        config = dict(config, padding=list(padding[0]))
+    return config
+
+
+#: Values npconv's configs spell otherwise than Keras's constructors take them.
+_KERAS_VALUES = {"ZeroPadding1D": _padding_1d}
 
 
 def _keep_accepted(config, accepted, cls, what=None):

@@ -47,10 +47,32 @@ ROUNDTRIP = _roundtrip_script()
 NAMES = list(ROUNDTRIP.FILES)
 
 
+def numbered(key):
+    """``KERAS[key]``, or the list ``KERAS[key0], KERAS[key1], ...``."""
+    if key in KERAS:
+        return KERAS[key]
+    out = []
+    while f"{key}{len(out)}" in KERAS:
+        out.append(KERAS[f"{key}{len(out)}"])
+    assert out, key
+    return out
+
+
 def feed(name):
-    if f"{name}/x" in KERAS:
-        return KERAS[f"{name}/x"]
-    return [KERAS[f"{name}/x0"], KERAS[f"{name}/x1"]]
+    return numbered(f"{name}/x")
+
+
+def assert_predicts(model, name, kind):
+    """``model`` predicts on ``name``'s inputs what Keras predicted (``kind``: from the whole
+    model file, ``model_y``, or from the weights-only file, ``weights_y``)."""
+    expected = numbered(f"{name}/{kind}")
+    y = model.predict(feed(name), verbose=0)
+    if isinstance(expected, list):
+        assert isinstance(y, list) and len(y) == len(expected)
+    else:
+        y, expected = [y], [expected]
+    for ours, keras in zip(y, expected):
+        np.testing.assert_allclose(ours, keras, rtol=RTOL, atol=ATOL)
 
 
 def seed_of(name):
@@ -63,9 +85,8 @@ def test_keras_predicts_what_npconv_predicts(name):
     """The npconv model whose files Keras read gives Keras's predictions, from both the whole
     model file (``load_model``) and the weights-only file (``load_weights``)."""
     model = ROUNDTRIP.build(name, seed_of(name))
-    y = model.predict(feed(name), verbose=0)
-    np.testing.assert_allclose(y, KERAS[f"{name}/model_y"], rtol=RTOL, atol=ATOL)
-    np.testing.assert_allclose(y, KERAS[f"{name}/weights_y"], rtol=RTOL, atol=ATOL)
+    assert_predicts(model, name, "model_y")
+    assert_predicts(model, name, "weights_y")
 
 
 def _contents(path):
@@ -96,15 +117,10 @@ def test_stored_files_are_what_the_script_writes_now(tmp_path):
 @pytest.mark.parametrize("name", NAMES)
 def test_npconv_reads_its_h5_files_back(name):
     model_file, weights_file = ROUNDTRIP.FILES[name]
-    loaded = load_model(REF / model_file)
-    np.testing.assert_allclose(
-        loaded.predict(feed(name), verbose=0), KERAS[f"{name}/model_y"], rtol=RTOL, atol=ATOL
-    )
+    assert_predicts(load_model(REF / model_file), name, "model_y")
     other = ROUNDTRIP.build(name, seed=99)  # same layers, other weights
     other.load_weights(REF / weights_file)
-    np.testing.assert_allclose(
-        other.predict(feed(name), verbose=0), KERAS[f"{name}/weights_y"], rtol=RTOL, atol=ATOL
-    )
+    assert_predicts(other, name, "weights_y")
 
 
 @pytest.mark.parametrize(

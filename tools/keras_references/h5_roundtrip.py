@@ -12,7 +12,8 @@ steps with two Pythons:
    Sequential CNN (Conv2D, BatchNormalization, MaxPooling2D, Dropout, Flatten, Dense);
    ``npconv_merge``, a functional model with two inputs, ``Add`` and ``Concatenate``; and
    ``npconv_keras2``, a Keras 2 tutorial's Sequential (``add``, ``input_shape=``,
-   ``Convolution2D``, ``SGD(lr=..., nesterov=True)``) — and writes into
+   ``Convolution2D``, ``SGD(lr=..., nesterov=True)``); ``npconv_layers``, many more layer
+   kinds in one four-input, three-output model — and writes into
    ``tests/references/keras_files/`` each model (``model.save``) and its weights
    (``model.save_weights``), under ``.h5`` and ``.hdf5`` names (``FILES``).
 
@@ -26,7 +27,8 @@ steps with two Pythons:
    weights-only file with ``load_weights`` into a copy of the architecture whose weights were
    re-initialized, and predicts again; evaluates the compiled model (so its loss, metric and
    optimizer came through); and stores all of it in ``npconv_predictions.npz``:
-   ``<name>/x`` (or ``x0``, ``x1``), ``<name>/model_y``, ``<name>/weights_y``, and for the
+   ``<name>/x`` (or ``x0``, ``x1``, ...), ``<name>/model_y`` and ``<name>/weights_y`` (or
+   ``model_y0``, ... for several outputs), and for the
    compiled models ``<name>/labels``, ``<name>/evaluate`` (loss, accuracy) and
    ``<name>/compiled`` (Keras's optimizer class, learning rate as text, loss name).
 
@@ -53,6 +55,7 @@ FILES = {
     "npconv_cnn": ("npconv_cnn.h5", "npconv_cnn_weights.h5"),
     "npconv_merge": ("npconv_merge.h5", "npconv_merge_weights.hdf5"),
     "npconv_keras2": ("npconv_keras2.hdf5", "npconv_keras2_weights.h5"),
+    "npconv_layers": ("npconv_layers.h5", "npconv_layers_weights.h5"),
 }
 #: the compiled ones, which Keras also evaluates
 COMPILED = ("npconv_cnn", "npconv_keras2")
@@ -112,6 +115,64 @@ def npconv_keras2():
     return model
 
 
+def npconv_layers():
+    """One model with many of the layer kinds npconv writes for Keras, so that each one's
+    config is checked against Keras's constructor: four inputs (2D, 1D, 3D and a
+    channels_first image), regularizers and constraints, advanced activations, causal and
+    dilated convolution, paddings, poolings, spatial dropout, Permute/Reshape, and every merge
+    layer, with three outputs."""
+    from npconv import constraints, regularizers
+    from npconv import layers as L
+    from npconv.models import Model
+
+    image = L.Input((8, 8, 2), name="image")
+    x = L.ZeroPadding2D(1, name="pad2d")(image)
+    x = L.Conv2D(3, 3, strides=2, kernel_regularizer=regularizers.l2(0.01),
+                 kernel_constraint=constraints.MaxNorm(2.0), name="conv2d")(x)
+    x = L.LeakyReLU(0.2, name="leaky")(x)
+    x = L.BatchNormalization(momentum=0.9, epsilon=1e-5, name="bn")(x)
+    x = L.ReLU(name="relu")(x)
+    x = L.AveragePooling2D(2, padding="same", name="avg2d")(x)
+    x = L.SpatialDropout2D(0.1, name="sdrop")(x)
+    x = L.ELU(name="elu")(x)
+    x = L.Permute((2, 1, 3), name="permute")(x)
+    x = L.Reshape((-1,), name="reshape")(x)
+    x = L.Activation("tanh", name="tanh")(x)
+    a = L.Dense(4, name="dense_a")(x)
+
+    sequence = L.Input((10, 3), name="sequence")
+    y = L.Conv1D(4, 3, padding="causal", dilation_rate=2, name="conv1d")(sequence)
+    y = L.MaxPooling1D(2, name="max1d")(y)
+    y = L.ZeroPadding1D(1, name="pad1d")(y)
+    y = L.GlobalMaxPooling1D(name="gmax1d")(y)
+    b = L.Dense(4, activation="sigmoid", name="dense_b")(y)
+
+    volume = L.Input((6, 6, 6, 1), name="volume")
+    z = L.Conv3D(2, 3, name="conv3d")(volume)
+    z = L.ZeroPadding3D(1, name="pad3d")(z)
+    z = L.MaxPooling3D(2, name="max3d")(z)
+    z = L.GlobalAveragePooling3D(name="gap3d")(z)
+    c = L.Dense(4, name="dense_c")(z)
+
+    planes = L.Input((2, 8, 8), name="planes")
+    w = L.Conv2D(3, 3, data_format="channels_first", name="conv_cf")(planes)
+    w = L.MaxPooling2D(data_format="channels_first", name="max_cf")(w)
+    w = L.Flatten(data_format="channels_first", name="flatten_cf")(w)
+    d = L.Dense(4, name="dense_d")(w)
+
+    merged = [
+        L.Subtract(name="subtract")([a, b]),
+        L.Multiply(name="multiply")([a, c]),
+        L.Maximum(name="maximum")([b, c]),
+        L.Minimum(name="minimum")([c, d]),
+        L.Average(name="average")([a, d]),
+    ]
+    out1 = L.Softmax(name="softmax")(L.Concatenate(name="concat")(merged))
+    out2 = L.Dense(1, name="out2")(L.Add(name="add")(merged))
+    out3 = L.Dropout(0.5, name="dropout")(d)
+    return Model([image, sequence, volume, planes], [out1, out2, out3], name="npconv_layers")
+
+
 def npconv_merge():
     """A functional model with two inputs, Add and Concatenate, whose layers npconv lists in
     another order than Keras (so the file's layer order is exercised)."""
@@ -150,7 +211,7 @@ def build(name, seed):
 
     npconv.utils.set_random_seed(seed)
     makers = {"npconv_cnn": npconv_cnn, "npconv_merge": npconv_merge,
-              "npconv_keras2": npconv_keras2}
+              "npconv_keras2": npconv_keras2, "npconv_layers": npconv_layers}
     model = makers[name]()
     randomize(model, np.random.default_rng(seed))
     return model
@@ -169,6 +230,15 @@ def write(folder=OUT):
 
 
 # ----------------------------------------------------------------------------- Keras side
+def outputs(arrays, key, y):
+    """Store a prediction: ``key`` for one output, ``key0``, ``key1``, ... for several."""
+    if isinstance(y, (list, tuple)):
+        for i, part in enumerate(y):
+            arrays[f"{key}{i}"] = np.asarray(part, "float32")
+    else:
+        arrays[key] = np.asarray(y, "float32")
+
+
 def inputs_for(model, rng):
     return [rng.normal(0.0, 1.0, (5, *tuple(t.shape)[1:])).astype("float32") for t in model.inputs]
 
@@ -187,14 +257,14 @@ def predict():
         else:
             for i, x in enumerate(xs):
                 arrays[f"{name}/x{i}"] = x
-        arrays[f"{name}/model_y"] = np.asarray(model.predict(feed, verbose=0), "float32")
+        outputs(arrays, f"{name}/model_y", model.predict(feed, verbose=0))
 
         fresh = keras.models.clone_model(model)  # same architecture, weights re-initialized
-        before = np.asarray(fresh.predict(feed, verbose=0))
+        before = fresh.predict(feed, verbose=0)
         fresh.load_weights(OUT / weights_file)
-        after = np.asarray(fresh.predict(feed, verbose=0), "float32")
-        assert not np.allclose(before, after), "load_weights changed nothing"
-        arrays[f"{name}/weights_y"] = after
+        after = fresh.predict(feed, verbose=0)
+        assert not np.allclose(np.hstack(before), np.hstack(after)), "load_weights did nothing"
+        outputs(arrays, f"{name}/weights_y", after)
 
         if name in COMPILED:
             labels = np.eye(3, dtype="float32")[rng.integers(0, 3, len(xs[0]))]
