@@ -132,25 +132,18 @@ def _entry(layer, depth):
     return {"class_name": _class_name(layer), "config": keras_layer_config(layer)}
 
 
-def _input_entry(layer):
+def _input_entry(name, batch_shape, dtype=None):
     return {
         "class_name": "InputLayer",
         "config": {
-            "batch_shape": list(layer.batch_shape),
-            "dtype": str(getattr(layer, "dtype", None) or "float32"),
+            "batch_shape": list(batch_shape),
+            "dtype": str(dtype or "float32"),
             "sparse": False,
             "ragged": False,
-            "name": layer.name,
+            "name": name,
             "optional": False,
         },
     }
-
-
-class _Shape:
-    """What ``_input_entry`` reads from an ``InputLayer``, for one the model does not have."""
-
-    def __init__(self, batch_shape, name):
-        self.batch_shape, self.name, self.dtype = batch_shape, name, "float32"
 
 
 def _sequential(model, depth):
@@ -162,15 +155,15 @@ def _sequential(model, depth):
     layers = [_entry(layer, depth) for layer in model.layers]
     input_layer = getattr(model, "_input_layer", None)
     if input_layer is not None:
-        layers.insert(0, _input_entry(input_layer))
+        layers.insert(0, _input_entry(input_layer.name, input_layer.batch_shape,
+                                      input_layer.dtype))
     else:  # Keras 2 style, input_shape= on the first layer: Keras 3 makes an InputLayer of it
         names = {layer.name for layer in model.layers}
         name, i = "input_layer", 0
         while name in names:
             i += 1
             name = f"input_layer_{i}"
-        entry = _input_entry(_Shape(list(model.built_input_shape), name))
-        layers.insert(0, entry)
+        layers.insert(0, _input_entry(name, model.built_input_shape))
     return {
         "name": model.name,
         "trainable": bool(model.trainable),
@@ -190,7 +183,7 @@ def _functional(model, depth):
     for layer in keras_layers(model):
         nodes = calls.get(id(layer), [])
         if isinstance(layer, InputLayer):
-            entry = _input_entry(layer)
+            entry = _input_entry(layer.name, layer.batch_shape, layer.dtype)
             entry.update(name=layer.name, inbound_nodes=[])
             entries.append(entry)
             continue
