@@ -123,6 +123,17 @@ def test_npconv_reads_its_h5_files_back(name):
     assert_predicts(other, name, "weights_y")
 
 
+def test_legacy_weights_matched_in_keras_layer_order():
+    """With other layer names, legacy weights go to layers by position among those holding
+    weights, in Keras's ``model.layers`` order (deepest first), which for npconv_merge is not
+    npconv's: npconv lists ``vec_dense`` first, Keras ``conv_a``, ``conv_b``, ``bn`` first."""
+    model = ROUNDTRIP.build("npconv_merge", seed=99)
+    for layer in model.layers:
+        layer.name = f"my_{layer.name}"
+    model.load_weights(REF / ROUNDTRIP.FILES["npconv_merge"][1])
+    assert_predicts(model, "npconv_merge", "weights_y")
+
+
 @pytest.mark.parametrize(
     "name, optimizer, settings",
     [
