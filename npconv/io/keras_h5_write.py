@@ -150,8 +150,8 @@ def _weight_names(layer, prefix):
     for i, v in enumerate(variables):
         short = str(getattr(v, "path", None) or "").rsplit("/", 1)[-1] or f"variable_{i}"
         name = f"{owner.get(id(v), prefix + layer.name)}/{short}"
-        if name in used or "." in name.split("/"):
-            name = f"{name}_{i}"
+        if name in used or any(part in ("", ".", "..") for part in name.split("/")):
+            name = f"{layer.name}/variable_{i}"  # a dataset name HDF5 cannot take as it is
         used.add(name)
         names.append(name)
     return names
