@@ -61,6 +61,9 @@ class ModelCheckpoint(MonitorCallback):
         self._batches_seen_since_last_saving = 0
         self._last_batch_seen = None
         self._current_epoch = 0
+        from ..io.saving import check_save_path
+
+        check_save_path(self.filepath, self.save_weights_only, what="ModelCheckpoint")
         if self.save_freq != "epoch" and (
             isinstance(self.save_freq, bool) or not isinstance(self.save_freq, (int, np.integer))
         ):

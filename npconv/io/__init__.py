@@ -10,7 +10,10 @@ file, every size checked before memory is spent on it. Anything wrong with a fil
 Modules, one idea each: ``model_file`` (the format), ``safe_zip`` (reading untrusted zips),
 ``npy`` (arrays), ``architecture`` (model <-> JSON), ``compile_config``, ``optimizer_state``,
 ``custom_objects``, ``atomic`` (atomic writes), ``limits``, ``saving`` (the public functions).
-Keras HDF5 import lives in ``npconv.io.keras_h5`` (separately).
+Keras HDF5 import lives in ``npconv.io.keras_h5``; ``model.save("x.h5")`` and
+``save_weights("x.h5")`` write Keras's legacy HDF5 files with ``npconv.io.keras_h5_write``
+(``keras_config`` describes a model as Keras does; ``keras_arguments`` lists what Keras's
+classes accept).
 """
 
 from .custom_objects import get_custom_objects, register_custom_object

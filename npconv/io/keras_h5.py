@@ -129,6 +129,19 @@ def load_keras_file(model, path):
     _Reader(h5py, path, "model.weights.h5: ").load(model, io.BytesIO(data))
 
 
+def _rebuild(path, what, config, nbytes):
+    """The model of a Keras ``config``, whose layers may create at most ``nbytes`` bytes of
+    weights in all (the bytes of weights the file can hold): a config claiming a
+    ``Dense(10**6)`` on a 10**6-wide input fails before allocating 4 TB."""
+    from .architecture import WeightBudget
+
+    budget = WeightBudget(nbytes)
+    try:
+        return staged(path, what, lambda: _model_from_keras_config(config, budget))
+    finally:
+        budget.release()
+
+
 def is_keras_archive(path) -> bool:
     """Whether ``path`` is a real Keras 3 ``.keras`` zip (it holds ``model.weights.h5`` and its
     ``metadata.json`` does not name npconv's format). Needs no h5py; a damaged zip is not one
@@ -623,9 +636,10 @@ def _weighted_layers(container):
     """``(layer, key)`` for the layers of ``container`` that hold weights, in model order;
     ``key`` is Keras 3's per-class saving key (counted over all layers, as Keras does)."""
     from ..layers.base import to_snake_case
+    from .keras_config import keras_layers
 
     used, out = {}, []
-    for layer in container.layers:
+    for layer in keras_layers(container):  # Keras's order, which its keys and files follow
         base = to_snake_case(_keras_class_name(layer))
         if base in used:
             used[base] += 1
@@ -662,23 +676,26 @@ def load_keras_model(path):
         if "config.json" not in zf:
             raise ModelFileError(path, "no config.json member: not a Keras 3 .keras file")
         config = _json_member(zf, path, "config.json")
-    model = staged(path, "config.json: cannot rebuild the model",
-                   lambda: _model_from_keras_config(config))
-    load_keras_file(model, path)
+    data = _keras_weights_member(path)
+    model = _rebuild(path, "config.json: cannot rebuild the model", config, len(data))
+    _Reader(_h5py(), path, "model.weights.h5: ").load(model, io.BytesIO(data))
     return model
 
 
 def load_model_h5(path, custom_objects=None, compile=True):
-    """Rebuild a model saved by Keras as a legacy whole-model ``.h5`` (its ``model_config``
-    attribute) and load its weights; what ``npconv.models.load_model("x.h5")`` calls. Same
-    rules as ``load_keras_model``; the model is returned uncompiled (the file's training
-    config names Keras objects, and is not read)."""
-    del custom_objects, compile
+    """Rebuild a model saved as a legacy whole-model ``.h5`` (by Keras, or by npconv's
+    ``model.save("x.h5")``) from its ``model_config`` attribute and load its weights; what
+    ``npconv.models.load_model("x.h5")`` calls. Same rules as ``load_keras_model``. With
+    ``compile=True`` and a ``training_config`` attribute, the model is compiled as it was
+    (optimizer, loss, metrics, loss weights, looked up by name in npconv's registries and
+    ``custom_objects``); the optimizer starts afresh (Keras 3 does not restore a legacy file's
+    optimizer state either). A setting npconv cannot rebuild is a ``ModelFileError`` that says
+    to pass ``compile=False``."""
     path = os.fspath(path)
     h5py = _h5py()
     reader = _Reader(h5py, path, "")
 
-    def read_config():
+    def read_attrs():
         with _open_h5(h5py, path, path) as f:
             if "model_config" not in f.attrs:
                 raise ModelFileError(
@@ -686,24 +703,79 @@ def load_model_h5(path, custom_objects=None, compile=True):
                     "this HDF5 file holds weights only (no 'model_config' attribute): build the "
                     "model in code, then call model.load_weights(path)",
                 )
-            attr = f.attrs.get_id("model_config")
-            if attr.shape != () or not reader._is_string(attr):
-                raise ModelFileError(path, "the 'model_config' attribute is not a string")
-            if attr.dtype.kind == "S" and attr.dtype.itemsize > limits.MAX_JSON_BYTES:
-                raise ModelFileError(path, "the 'model_config' attribute is too long")
-            return _text(reader._attr_value(f, "model_config", "/"))
+            model_config = _json_attr(reader, f, "model_config", path)
+            training = None
+            if compile and "training_config" in f.attrs:
+                training = _json_attr(reader, f, "training_config", path)
+            return model_config, training
 
-    text = reader.guarded(read_config)
-    if len(text) > limits.MAX_JSON_BYTES:
-        raise ModelFileError(path, "the 'model_config' attribute is too long")
-    try:
-        config = json.loads(text)
-    except (ValueError, RecursionError) as e:
-        raise ModelFileError(path, f"model_config is not valid JSON ({e})") from e
-    model = staged(path, "model_config: cannot rebuild the model",
-                   lambda: _model_from_keras_config(config))
+    config, training = reader.guarded(read_attrs)
+    # Keras stores weights uncompressed: they fit in the file (a compressed file from another
+    # tool can be loaded into a model built in code, with model.load_weights)
+    model = _rebuild(path, "model_config: cannot rebuild the model", config,
+                     os.path.getsize(path))
     reader.load(model, path)
+    if training is not None:
+        staged(
+            path,
+            "training_config: cannot compile the model (pass compile=False to load it "
+            "uncompiled)",
+            lambda: _compile_from_training_config(model, training, custom_objects or {}),
+        )
     return model
+
+
+def _json_attr(reader, f, name, path):
+    """A JSON string attribute, its size checked before it is read."""
+    attr = f.attrs.get_id(name)
+    if attr.shape != () or not reader._is_string(attr):
+        raise ModelFileError(path, f"the {name!r} attribute is not a string")
+    if attr.dtype.kind == "S" and attr.dtype.itemsize > limits.MAX_JSON_BYTES:
+        raise ModelFileError(path, f"the {name!r} attribute is too long")
+    text = _text(reader._attr_value(f, name, "/"))
+    if len(text) > limits.MAX_JSON_BYTES:
+        raise ModelFileError(path, f"the {name!r} attribute is too long")
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as e:
+        raise ModelFileError(path, f"{name} is not valid JSON ({e})") from e
+    if not isinstance(value, dict):
+        raise ModelFileError(path, f"{name} must hold a JSON object, not {type(value).__name__}")
+    return value
+
+
+def _compile_from_training_config(model, config, custom_objects):
+    """``model.compile`` from Keras's ``training_config`` (``compile_args_from_training_config``
+    in Keras): strings stay names for ``compile`` to look up; ``{"class_name", "config"}``
+    objects are rebuilt from npconv's registries or ``custom_objects``, never imported."""
+    from .. import optimizers
+    from .compile_config import _loss, _metric
+
+    def each(value, one):
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        if isinstance(value, dict) and "class_name" in value:
+            return one(value, custom_objects)
+        if isinstance(value, list):
+            return [each(v, one) for v in value]
+        if isinstance(value, dict):
+            return {str(k): each(v, one) for k, v in value.items()}
+        raise ValueError(f"cannot read {value!r}")
+
+    optimizer_config = config.get("optimizer_config")
+    if not isinstance(optimizer_config, dict):
+        raise ValueError("no 'optimizer_config' object")
+    optimizer = optimizers.deserialize(optimizer_config, custom_objects=custom_objects)
+    loss = each(config.get("loss"), _loss)
+    metrics = each(config.get("metrics"), _metric)
+    weights = config.get("loss_weights")
+    if weights is not None and not isinstance(weights, (list, dict, int, float)):
+        raise ValueError(f"loss_weights {weights!r}")
+    if isinstance(weights, (int, float)):
+        weights = [weights]
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics, loss_weights=weights)
 
 
 #: Keras config keys that npconv's layers do not take, with the values under which dropping
@@ -727,7 +799,7 @@ _IGNORED = {
 }
 
 
-def _model_from_keras_config(config):
+def _model_from_keras_config(config, budget=None, depth=0):
     from ..layers import Input
     from ..models import Model, Sequential
 
@@ -744,10 +816,10 @@ def _model_from_keras_config(config):
                 shape = cfg.get("batch_shape") or cfg.get("batch_input_shape")
                 model.add(Input(batch_shape=_shape(shape), name=_name(cfg.get("name"))))
             else:
-                model.add(_layer_from_keras(item))
+                model.add(_layer_from_keras(item, budget, depth))
         return model
     if kind in ("Functional", "Model"):
-        tensors = {}
+        tensors, functional = {}, set()
         for item in _items(body.get("layers")):
             name = _name(item.get("name") or (item.get("config") or {}).get("name"))
             if item.get("class_name") == "InputLayer":
@@ -755,13 +827,22 @@ def _model_from_keras_config(config):
                 shape = cfg.get("batch_shape") or cfg.get("batch_input_shape")
                 tensors[name] = Input(batch_shape=_shape(shape), name=name)
                 continue
-            layer = _layer_from_keras(item)
+            layer = _layer_from_keras(item, budget, depth)
             nodes = item.get("inbound_nodes")
             if not isinstance(nodes, list) or len(nodes) != 1:
                 raise ValueError(f"layer '{name}': only layers called once are supported")
-            tensors[name] = layer(_node_inputs(nodes[0], tensors, name))
-        inputs = [tensors[_history(x)] for x in _items(body.get("input_layers"), pairs=True)]
-        outputs = [tensors[_history(x)] for x in _items(body.get("output_layers"), pairs=True)]
+            tensors[name] = layer(_node_inputs(nodes[0], tensors, name, functional))
+            if item.get("class_name") in ("Functional", "Model"):
+                functional.add(name)
+
+        def tensor(entry):
+            source = _history(entry, functional)
+            if source not in tensors:
+                raise ValueError(f"model input or output from unknown layer {source!r}")
+            return tensors[source]
+
+        inputs = [tensor(x) for x in _items(body.get("input_layers"), pairs=True)]
+        outputs = [tensor(x) for x in _items(body.get("output_layers"), pairs=True)]
         return Model(
             inputs[0] if len(inputs) == 1 else inputs,
             outputs[0] if len(outputs) == 1 else outputs,
@@ -778,15 +859,18 @@ def _items(value, pairs=False):
     return value
 
 
-def _history(entry):
+def _history(entry, functional=()):
+    """The layer name of ``[name, node index, tensor index]``. A nested functional model's
+    first call is its node 1 (its own graph is node 0); any other index is a shared layer."""
     if not (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str)):
         raise ValueError(f"malformed layer reference {entry!r}")
-    if entry[1:] != [0, 0]:
+    first_call = 1 if entry[0] in functional else 0
+    if entry[1:] != [first_call, 0]:
         raise ValueError(f"layer reference {entry!r}: shared layers are not supported")
     return entry[0]
 
 
-def _node_inputs(node, tensors, name):
+def _node_inputs(node, tensors, name, functional=()):
     kwargs = node.get("kwargs") if isinstance(node, dict) else None
     # Keras records training=False for its noise layers' calls: the default, safe to drop
     if not isinstance(node, dict) or any(
@@ -802,7 +886,7 @@ def _node_inputs(node, tensors, name):
     def tensor(t):
         if not (isinstance(t, dict) and t.get("class_name") == "__keras_tensor__"):
             raise ValueError(f"layer '{name}': an input that is not a tensor")
-        source = _history((t.get("config") or {}).get("keras_history"))
+        source = _history((t.get("config") or {}).get("keras_history"), functional)
         if source not in tensors:
             raise ValueError(f"layer '{name}': input from unknown layer '{source}'")
         return tensors[source]
@@ -810,12 +894,22 @@ def _node_inputs(node, tensors, name):
     return [tensor(t) for t in arg] if isinstance(arg, list) else tensor(arg)
 
 
-def _layer_from_keras(item):
+def _layer_from_keras(item, budget=None, depth=0):
     from .. import layers as npconv_layers
 
     if not isinstance(item, dict):
         raise ValueError("a layer config is not a JSON object")
     class_name, cfg = item.get("class_name"), item.get("config")
+    if class_name in ("Sequential", "Functional", "Model"):
+        if depth >= limits.MAX_MODEL_DEPTH:
+            raise ValueError(f"models nested more than {limits.MAX_MODEL_DEPTH} deep")
+        return _model_from_keras_config(item, budget, depth + 1)
+    if class_name == "Lambda":
+        raise ValueError(
+            "layer class 'Lambda' is not one npconv rebuilds: a Lambda layer's function is "
+            "Python code kept in the file, and npconv never runs code from a file; build the "
+            "model in code, then model.load_weights(path)"
+        )
     known = {
         name: obj
         for name, obj in vars(npconv_layers).items()
@@ -846,7 +940,10 @@ def _layer_from_keras(item):
     activation = cfg.get("activation")
     if activation is not None and not isinstance(activation, str):
         raise ValueError(f"{class_name} '{cfg.get('name')}': activation {activation!r}")
-    return known[class_name].from_config(cfg)
+    layer = known[class_name].from_config(cfg)
+    if budget is not None:
+        budget.guard(layer)
+    return layer
 
 
 def _name(value):

@@ -8,6 +8,9 @@ File names, following Keras 3 where it can:
   Keras ``.keras`` file keeps its weights in HDF5, which would make h5py a dependency.
 - weights only: ``.weights.npz`` or ``.weights.h5`` (Keras 3 insists on the latter, and
   ``ModelCheckpoint`` users write it), both written in npconv's format.
+- Keras's legacy HDF5 files, ``.h5`` or ``.hdf5``: ``model.save`` writes Keras's whole-model
+  file and ``model.save_weights`` its weights-only file (``npconv.io.keras_h5_write``), which
+  real Keras 3 loads. They need h5py (``pip install "npconv[h5]"``).
 
 Reading goes by content, not name. A real HDF5 file (magic bytes ``\\x89HDF\\r\\n\\x1a\\n``) — a
 Keras ``.h5``/``.weights.h5`` — is handed to ``npconv.io.keras_h5`` (Keras weight import,
@@ -32,22 +35,30 @@ from .errors import ModelFileError, staged
 from .model_file import read_model_file, write_model_file
 from .optimizer_state import optimizer_state, restore_optimizer_state
 
-__all__ = ["save_model", "load_model", "save_weights", "load_weights"]
+__all__ = ["save_model", "load_model", "save_weights", "load_weights", "check_save_path"]
 
 MODEL_SUFFIXES = (".keras", ".npconv")
 WEIGHTS_SUFFIXES = (".weights.npz", ".weights.h5")
+H5_SUFFIXES = (".h5", ".hdf5")  # Keras's legacy HDF5 files (".weights.h5" is npconv's zip)
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 
 # ---------------------------------------------------------------------------------- saving
 def save_model(model, filepath, overwrite=True, include_optimizer=True):
     """Write ``model`` — architecture, weights and, when compiled, its compile settings and
-    optimizer state (unless ``include_optimizer=False``) — to a ``.keras``/``.npconv`` file.
+    optimizer state (unless ``include_optimizer=False``) — to a ``.keras``/``.npconv`` file,
+    or as Keras's legacy HDF5 model to a ``.h5``/``.hdf5`` file (no optimizer state there; see
+    ``npconv.io.keras_h5_write``).
 
     ``overwrite=False`` raises ``FileExistsError`` if the file exists (Keras asks on the
     terminal instead; a training job has no one to ask).
     """
-    path = _check_suffix(filepath, MODEL_SUFFIXES, "model.save")
+    path = check_save_path(filepath, weights_only=False, what="model.save")
+    if _is_h5_name(path):
+        from .keras_h5_write import save_model_h5
+
+        save_model_h5(model, path, overwrite=overwrite, include_optimizer=include_optimizer)
+        return
     compiled = include_optimizer and getattr(model, "compiled", False)
     config = {"model": model_config(model), "compile": compile_config(model) if compiled else None}
     write_model_file(
@@ -62,24 +73,49 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
 
 def save_weights(model, filepath, overwrite=True):
     """Write ``model``'s weights (``get_weights`` order) to a ``.weights.npz``/``.weights.h5``
-    file, in npconv's format."""
-    path = _check_suffix(filepath, WEIGHTS_SUFFIXES, "model.save_weights")
+    file, in npconv's format, or to a ``.h5``/``.hdf5`` file in Keras's legacy HDF5 weights
+    format (``npconv.io.keras_h5_write``)."""
+    path = check_save_path(filepath, weights_only=True, what="model.save_weights")
+    if _is_h5_name(path):
+        from .keras_h5_write import save_weights_h5
+
+        save_weights_h5(model, path, overwrite=overwrite)
+        return
     write_model_file(path, kind="weights", weights=_named_weights(model), overwrite=overwrite)
 
 
-def _check_suffix(filepath, suffixes, what):
+def check_save_path(filepath, weights_only, what):
+    """``filepath`` as a string if ``model.save`` (``weights_only=False``) or
+    ``model.save_weights`` can write it, else ``ValueError`` saying which names work; for an
+    HDF5 name, h5py must be importable (``ImportError`` naming the ``[h5]`` extra). Called by
+    the savers and, before training starts, by ``ModelCheckpoint`` (``what`` names the
+    caller)."""
     path = os.fspath(filepath)
     if not isinstance(path, str):
         path = os.fsdecode(path)
-    if path.endswith(suffixes):
+    suffixes = WEIGHTS_SUFFIXES if weights_only else MODEL_SUFFIXES
+    if path.endswith(suffixes) or _is_h5_name(path):
+        if _is_h5_name(path):
+            from .keras_h5_write import check_h5_writable
+
+            check_h5_writable(what)
         return path
-    names = " or ".join(suffixes)
+    names = " or ".join(suffixes + H5_SUFFIXES)
     hint = ""
-    if what == "model.save" and path.endswith(WEIGHTS_SUFFIXES):
-        hint = " (for weights only, call model.save_weights)"
-    elif what == "model.save" and path.endswith((".h5", ".hdf5")):
-        hint = " (npconv does not write HDF5 models; use its own format under a .keras name)"
+    checkpoint = what == "ModelCheckpoint"
+    if not weights_only and path.endswith(WEIGHTS_SUFFIXES):
+        hint = " (for weights only, " + (
+            "pass save_weights_only=True)" if checkpoint else "call model.save_weights)")
+    elif weights_only and path.endswith(MODEL_SUFFIXES):
+        hint = " (that is a whole-model name: " + (
+            "pass save_weights_only=False" if checkpoint else "call model.save"
+        ) + ", or name the file x.weights.h5)"
     raise ValueError(f"{what}: the file name must end in {names}, got '{path}'{hint}")
+
+
+def _is_h5_name(path):
+    """A Keras legacy HDF5 name: ``.h5``/``.hdf5``, but not npconv's ``.weights.h5``."""
+    return path.endswith(H5_SUFFIXES) and not path.endswith(".weights.h5")
 
 
 def _named_weights(model):

@@ -212,15 +212,21 @@ class Model(Trainer, Layer):
         The file is npconv's own zip of JSON and ``.npy`` members (not Keras's HDF5-based
         ``.keras``), written atomically. ``overwrite=False`` raises ``FileExistsError`` if the
         file exists, where Keras would ask on the terminal.
+
+        A ``.h5``/``.hdf5`` name writes Keras's legacy HDF5 model file instead (architecture,
+        weights, compile settings; no optimizer state), which real Keras's
+        ``keras.models.load_model`` opens; it needs h5py (``pip install "npconv[h5]"``). See
+        ``npconv.io.keras_h5_write``.
         """
         from ..io import save_model
 
         save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
     def save_weights(self, filepath, overwrite=True):
-        """Save the weights (``get_weights`` order) to ``filepath``, which must end in
-        ``.weights.npz`` or ``.weights.h5`` (Keras 3's suffix); both are written in npconv's
-        format, atomically."""
+        """Save the weights (``get_weights`` order) to ``filepath``, atomically:
+        ``.weights.npz`` or ``.weights.h5`` (Keras 3's suffix) in npconv's format, or
+        ``.h5``/``.hdf5`` in Keras's legacy HDF5 weights format, which Keras's
+        ``model.load_weights`` reads (needs h5py: ``pip install "npconv[h5]"``)."""
         from ..io import save_weights
 
         save_weights(self, filepath, overwrite=overwrite)

@@ -142,9 +142,10 @@ def assert_unchanged(model, before):
 
 # ----------------------------------------------------------------------------- real Keras files
 def test_reference_files_are_small_and_complete():
-    # a budget for the whole folder, which grows by a file or two with each layer family Keras
-    # files are tested for (conv_family, layers_extra, ...): small files, not a data set
-    total = sum(p.stat().st_size for p in REF.iterdir())
+    # files written by Keras: a budget for the folder, which grows by a file or two with each
+    # layer family Keras files are tested for (conv_family, layers_extra, ...); npconv_*
+    # (written by npconv, read by Keras) are checked in test_keras_h5_write.py
+    total = sum(p.stat().st_size for p in REF.iterdir() if not p.name.startswith("npconv_"))
     assert total < 1_000_000
     for name, kind in CASES:
         assert (REF / f"{name}{kind}").is_file()
@@ -212,7 +213,7 @@ def test_load_keras_model_rebuilds_from_config(name):
     assert sorted(layer.name for layer in model.layers) == sorted(keras_names)
 
 
-@pytest.mark.parametrize("name", ["tutorial004", "mixed", "two_inputs"])
+@pytest.mark.parametrize("name", ["tutorial004", "mixed", "two_inputs", "nested"])
 def test_load_model_reads_legacy_whole_model_h5(name):
     model = load_model(REF / f"{name}.h5")
     assert max_difference(model, name) < TOLERANCE

@@ -425,8 +425,8 @@ def test_load_weights_mismatch_names_the_layer_and_changes_nothing(tmp_path):
 
 def test_file_names_and_overwrite(tmp_path):
     model = Sequential([L.Input((3,)), L.Dense(1)])
-    with pytest.raises(ValueError, match=r"\.keras or \.npconv.*HDF5"):
-        model.save(tmp_path / "m.h5")
+    with pytest.raises(ValueError, match=r"\.keras or \.npconv or \.h5 or \.hdf5, got"):
+        model.save(tmp_path / "m.json")
     with pytest.raises(ValueError, match="save_weights"):
         model.save(tmp_path / "m.weights.h5")
     with pytest.raises(ValueError, match=r"\.weights\.npz or \.weights\.h5"):
