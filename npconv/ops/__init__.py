@@ -4,3 +4,9 @@ Each op takes npconv Tensors (and is then differentiable) or plain arrays and nu
 Keras's signature. They are thin over ``npconv.functions``, where the arithmetic and its
 gradient are written out.
 """
+
+
+def __getattr__(name):
+    from .._missing import not_provided
+
+    raise not_provided(__name__, name, globals())
