@@ -63,7 +63,7 @@ def _in_from_import(depth: int) -> bool:
         return False
 
 
-def not_provided(module: str, name: str, candidates=(), note: str | None = None):
+def not_provided(module: str, name: str, candidates=(), note: str | None = None, _depth=2):
     """The exception a package's ``__getattr__`` raises for ``name``; call it as
     ``raise not_provided(__name__, name, globals())``.
 
@@ -73,7 +73,24 @@ def not_provided(module: str, name: str, candidates=(), note: str | None = None)
     if name.startswith("_"):
         return AttributeError(f"module {module!r} has no attribute {name!r}")
     text = message(module, name, candidates, note)
-    # frames: not_provided <- the package's __getattr__ <- the code that asked
-    if _in_from_import(2):
+    # frames: not_provided <- the package's __getattr__ <- the code that asked (``_depth`` up)
+    if _in_from_import(_depth):
         return NotProvidedImportError(text, name=module)
     return NotProvidedError(text)
+
+
+def forward(module: str, name: str, source: str = "npconv.layers"):
+    """For the ``__getattr__`` of a Keras 2 module path (``npconv.layers.advanced_activations``):
+    ``source``'s attribute ``name`` when it has one, else the not-provided error naming
+    ``module.name``. Looked up at each access, so a name ``source`` gains later is found."""
+    import importlib
+
+    if not name.startswith("_"):
+        package = importlib.import_module(source)
+        if name in vars(package):
+            return vars(package)[name]
+        candidates = vars(package)
+    else:
+        candidates = ()
+    # frames: not_provided <- forward <- the module's __getattr__ <- the code that asked
+    raise not_provided(module, name, candidates, _depth=3)

@@ -120,3 +120,11 @@ class BatchNormalization(Layer):
             "beta_constraint": _serialize(constraints.get(self.beta_constraint), constraints),
             "gamma_constraint": _serialize(constraints.get(self.gamma_constraint), constraints),
         }
+
+
+def __getattr__(name):
+    # Keras 2 imported more from this path (``keras.layers.convolutional.UpSampling2D``, ...):
+    # any layer of npconv.layers, looked up when asked for
+    from .._missing import forward
+
+    return forward(__name__, name)
