@@ -18,6 +18,9 @@ Losses, for case ``c`` (``loss/c/...``):
 - ``values``: the function's per-sample values; ``loss``: the class's value with the sample
   weights; ``grad``: the gradient of ``loss`` with respect to ``y_pred`` (``tf.GradientTape``).
 
+``model_json/sequential`` and ``model_json/functional``: Keras's ``model.to_json()`` of two small
+models (``keras_models``), for ``npconv.models.model_from_json``.
+
 Metrics, for case ``c`` (``metric/c/...``): ``meta`` (``class``, ``config``, ``keras``
 config), and for each of ``UPDATES`` batches ``k``: ``y_true/k``, ``y_pred/k``,
 ``sample_weight/k`` (absent for unweighted cases) and ``result/k``, the result after that batch's
@@ -242,11 +245,34 @@ def main():
             if sw is not None:
                 out[f"metric/{name}/sample_weight/{k}"] = sw
             out[f"metric/{name}/result/{k}"] = np.asarray(metric.result())
+    for name, model in keras_models().items():
+        out[f"model_json/{name}"] = np.array(model.to_json())
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / "keras_losses_metrics.npz"
     np.savez_compressed(path, **out)
     print(f"wrote {path} ({path.stat().st_size} bytes, {len(LOSSES)} losses, "
           f"{len(METRICS)} metrics) with Keras {keras.__version__}")
+
+
+def keras_models():
+    """Small CNNs whose ``to_json()`` npconv's ``model_from_json`` must read."""
+    L = keras.layers
+    sequential = keras.Sequential(
+        [
+            keras.Input((12, 12, 1)),
+            L.Conv2D(4, 3, activation="relu"),
+            L.MaxPooling2D(),
+            L.Flatten(),
+            L.Dropout(0.25),
+            L.Dense(5, activation="softmax"),
+        ],
+        name="seq",
+    )
+    inputs = keras.Input((10,), name="features")
+    hidden = L.Dense(8, activation="relu", name="hidden")(inputs)
+    outputs = L.Dense(1, activation="sigmoid", name="out")(L.Concatenate()([inputs, hidden]))
+    functional = keras.Model(inputs, outputs, name="fun")
+    return {"sequential": sequential, "functional": functional}
 
 
 def _jsonable(config):
