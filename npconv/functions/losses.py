@@ -63,6 +63,7 @@ __all__ = [
     "categorical_focal_crossentropy",
     "dice",
     "tversky",
+    "categorical_generalized_cross_entropy",
     "softmax_cross_entropy",
     "sparse_softmax_cross_entropy",
     "sigmoid_binary_crossentropy",
@@ -922,6 +923,20 @@ def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
     fn = array.sub(t.sum(axis=axis), tp)  # sum((1 - p) t) = sum(t) - TP
     denom = array.add(array.add(tp, array.mul(fp, alpha)), array.mul(fn, beta))
     return array.sub(1.0, array.div(tp, array.add(denom, epsilon())))
+
+
+def categorical_generalized_cross_entropy(y_true, y_pred, q):
+    """Keras's ``categorical_generalized_cross_entropy`` (Zhang & Sabuncu, 2018), robust to
+    noisy labels: ``(1 - p ** q) / q`` where ``p`` is the probability ``y_pred`` gives the
+    integer label ``y_true`` (last axis); ``q -> 0`` is cross-entropy, ``q = 1`` MAE-like."""
+    from . import array
+
+    name = "categorical_generalized_cross_entropy"
+    p = _pred(y_pred)
+    lab = _labels(name, y_true, p.shape, p.ndim - 1)
+    onehot = (lab[..., None] == xp.arange(p.shape[-1])).astype(p.dtype)
+    picked = array.sum(array.mul(p, onehot), axis=-1)
+    return array.div(array.sub(1.0, array.power(picked, float(q))), float(q))
 
 
 def _sum_axis(axis):

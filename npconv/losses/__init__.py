@@ -185,6 +185,12 @@ def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
     return L.tversky(y_true, y_pred, alpha=alpha, beta=beta, axis=axis)
 
 
+def categorical_generalized_cross_entropy(y_true, y_pred, q):
+    """``(1 - p ** q) / q`` with ``p`` the probability of the integer label ``y_true``: a
+    cross-entropy robust to noisy labels (Zhang & Sabuncu, 2018)."""
+    return L.categorical_generalized_cross_entropy(y_true, y_pred, q)
+
+
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
 kld = KLD = kullback_leibler_divergence = kl_divergence
@@ -504,6 +510,25 @@ class Tversky(LossFunctionWrapper):
         )
 
 
+class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
+    """Generalized cross-entropy of integer labels and class probabilities, ``(1 - p ** q) / q``
+    with ``q`` in (0, 1): closer to cross-entropy as ``q -> 0``, more robust to wrong labels as
+    ``q -> 1``."""
+
+    def __init__(
+        self,
+        q=0.5,
+        reduction="sum_over_batch_size",
+        name="categorical_generalized_cross_entropy",
+        dtype=None,
+    ):
+        if not 0 < q < 1:
+            raise ValueError(f"CategoricalGeneralizedCrossEntropy: q must be in (0, 1), got {q!r}")
+        super().__init__(
+            categorical_generalized_cross_entropy, name=name, reduction=reduction, dtype=dtype, q=q
+        )
+
+
 def _snake(name):
     from ..layers.base import to_snake_case
 
@@ -531,6 +556,7 @@ _FUNCTIONS = {
     poisson: Poisson,
     dice: Dice,
     tversky: Tversky,
+    categorical_generalized_cross_entropy: CategoricalGeneralizedCrossEntropy,
 }
 _CLASSES = {c.__name__: c for c in _FUNCTIONS.values()}
 #: lower-case string -> class: each function's name, Keras's aliases and Keras 2's names

@@ -103,6 +103,9 @@ GRADCHECKS = {
         lambda z: losses.categorical_focal_crossentropy(T, z, from_logits=True), Z
     ),
     "dice": (lambda p: losses.dice(B, p), U),
+    "generalized_cross_entropy": (
+        lambda p: losses.categorical_generalized_cross_entropy([0, 3, 4, 1], p, q=0.3), P / 2
+    ),
     "tversky_axis": (lambda p: losses.tversky(B, p, alpha=0.3, beta=0.7, axis=1), U),
     "class_sum_weighted": (
         lambda p: losses.KLDivergence(reduction="sum")(T, p, sample_weight=np.arange(4.0)),
@@ -146,6 +149,7 @@ def test_gradients_match_finite_differences(name):
         ("dice", losses.Dice),
         ("tversky", losses.Tversky),
         ("bce", losses.BinaryCrossentropy),
+        ("categorical_generalized_cross_entropy", losses.CategoricalGeneralizedCrossEntropy),
     ],
 )
 def test_string_names(name, cls):

@@ -132,6 +132,10 @@ LOSSES = {
         "Tversky", {"alpha": 0.7, "beta": 0.3, "axis": (1,)},
         "tversky", {"alpha": 0.7, "beta": 0.3, "axis": (1,)}, binary(), unit(),
     ),
+    "generalized_ce": (
+        "CategoricalGeneralizedCrossEntropy", {"q": 0.7}, "categorical_generalized_cross_entropy",
+        {"q": 0.7}, f32(rng.integers(0, C, size=N)), probs(),
+    ),
     "huber": ("Huber", {"delta": 0.5}, "huber", {"delta": 0.5}, normal(), normal()),
     "mse_sum": ("MeanSquaredError", {"reduction": "sum"}, "mean_squared_error", {},
                 normal(), normal()),
