@@ -163,6 +163,8 @@ def scores(n, c, kind):
         return f32(rng.random((n, c)) > 0.5), f32(np.round(rng.random((n, c)) * 20) / 20)
     if kind == "logits":
         return f32(rng.random((n, c)) > 0.5), normal(n, c, 2.0)
+    if kind == "sparse":
+        return f32(rng.integers(0, c, size=n)), probs(n, c)
     if kind == "regression":
         return normal(n, c), normal(n, c)
     raise ValueError(kind)
@@ -201,6 +203,8 @@ METRICS = {
     "f1_weighted": ("F1Score", {"average": "weighted", "threshold": 0.5}, "binary", True),
     "fbeta_macro": ("FBetaScore", {"average": "macro", "beta": 2.0}, "binary", True),
     "top_k": ("TopKCategoricalAccuracy", {"k": 2}, "onehot", True),
+    "sparse_top_k": ("SparseTopKCategoricalAccuracy", {"k": 2}, "sparse", True),
+    "sparse_categorical_accuracy": ("SparseCategoricalAccuracy", {}, "sparse", True),
     "rmse": ("RootMeanSquaredError", {}, "regression", True),
     "cosine": ("CosineSimilarity", {}, "regression", True),
     "logcosh": ("LogCoshError", {}, "regression", True),
