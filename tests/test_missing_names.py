@@ -13,7 +13,7 @@ from npconv._missing import NotProvidedError, NotProvidedImportError
 @pytest.mark.parametrize(
     "module, name, closest",
     [
-        ("npconv.layers", "Conv2DTranspse", "Conv2D"),
+        ("npconv.layers", "Conv2d", "Conv2D"),
         ("npconv.layers", "MaxPoling2D", "MaxPooling2D"),
         ("npconv.layers", "SomethingNotBuilt", None),
         ("npconv.optimizers", "Adamm", "Adam"),
