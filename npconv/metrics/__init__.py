@@ -114,9 +114,12 @@ logcosh = log_cosh
 def cosine_similarity(y_true, y_pred, axis=-1):
     """The cosine of the angle between ``y_true`` and ``y_pred`` along ``axis`` (1: same
     direction); the loss of that name is its negative."""
-    t, p = squeeze_or_expand_to_same_rank(_arr(y_true).astype(np.float64),
-                                          _arr(y_pred).astype(np.float64))
-    floor = 1e-7**2
+    from ..backend import epsilon
+
+    t, p = squeeze_or_expand_to_same_rank(
+        _arr(y_true).astype(np.float64), _arr(y_pred).astype(np.float64)
+    )
+    floor = epsilon() ** 2  # Keras's ops.normalize: x / sqrt(max(sum(x ** 2), eps ** 2))
     t = t / np.sqrt(np.maximum((t * t).sum(axis=axis, keepdims=True), floor))
     p = p / np.sqrt(np.maximum((p * p).sum(axis=axis, keepdims=True), floor))
     return (t * p).sum(axis=axis)
@@ -195,8 +198,9 @@ class RootMeanSquaredError(Mean):
         super().__init__(name=name, dtype=dtype)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        t, p = squeeze_or_expand_to_same_rank(_arr(y_true).astype(np.float64),
-                                              _arr(y_pred).astype(np.float64))
+        t, p = squeeze_or_expand_to_same_rank(
+            _arr(y_true).astype(np.float64), _arr(y_pred).astype(np.float64)
+        )
         super().update_state((p - t) ** 2, sample_weight=sample_weight)
 
     def result(self):
