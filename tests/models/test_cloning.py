@@ -116,3 +116,14 @@ def test_model_from_json_rejects_what_is_not_a_model():
         model_from_json("{nope")
     with pytest.raises(ValueError, match="'class_name' and 'config'"):
         model_from_json("[1, 2]")
+
+
+def test_nested_model_is_cloned_too():
+    inner = npconv.Sequential([L.Dense(4, activation="relu", input_shape=(6,)), L.Dense(2)])
+    inputs = L.Input((6,))
+    model = npconv.Model(inputs, L.Dense(1)(inner(inputs)))
+    clone = clone_model(model)
+    assert clone.layers[1] is not inner and len(clone.weights) == len(model.weights) == 6
+    clone.set_weights(model.get_weights())
+    x = np.random.default_rng(2).random((3, 6)).astype("float32")
+    np.testing.assert_allclose(clone.predict(x, verbose=0), model.predict(x, verbose=0))
