@@ -6,6 +6,8 @@ values, weight sums, confusion-matrix counts. ``result()`` is computed from them
 states of several workers combine by adding their variables element-wise (an MPI all-reduce
 with ``SUM``, in place), and ``result()`` then gives the metric of all the data together.
 Variables are updated in place, never rebound, so a reference taken to them stays valid.
+``FBetaScore``/``F1Score`` and ``AUC(multi_label=True)`` create theirs at the first update,
+when the number of classes is known; combine states after that.
 """
 
 from __future__ import annotations
