@@ -7,7 +7,8 @@ one output unit -> binary, integer labels -> sparse categorical, one-hot -> cate
 
 What CNN programs log, with Keras 3's names, arguments and defaults: accuracies (plain,
 binary, categorical, sparse, top-k), ``Precision``, ``Recall``, ``AUC``, ``F1Score``,
-``FBetaScore``, the confusion counts (``TruePositives``...), the loss-like means (cross-
+``FBetaScore``, the confusion counts (``TruePositives``...), segmentation's ``MeanIoU`` and
+its kin, the loss-like means (cross-
 entropies, MSE, RMSE, MAE, MAPE, MSLE, log-cosh, cosine similarity, hinge, KL divergence,
 Poisson), and ``Mean``/``Sum``/``MeanMetricWrapper`` for one's own. Each keeps its state as
 sums and counts in ``metric.variables`` (see ``npconv.metrics.base``), so that data-parallel
@@ -31,6 +32,7 @@ from .confusion_metrics import (
     TruePositives,
 )
 from .f_score_metrics import F1Score, FBetaScore
+from .iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 
 
 def _arr(x):
@@ -265,6 +267,11 @@ ALL_OBJECTS = (
     FalsePositives,
     TrueNegatives,
     FalseNegatives,
+    IoU,
+    BinaryIoU,
+    MeanIoU,
+    OneHotIoU,
+    OneHotMeanIoU,
     MeanSquaredError,
     RootMeanSquaredError,
     MeanAbsoluteError,

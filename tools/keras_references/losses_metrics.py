@@ -163,6 +163,8 @@ def scores(n, c, kind):
         return f32(rng.random((n, c)) > 0.5), f32(np.round(rng.random((n, c)) * 20) / 20)
     if kind == "logits":
         return f32(rng.random((n, c)) > 0.5), normal(n, c, 2.0)
+    if kind == "ids":  # segmentation maps of class ids; the predictions stray out of range
+        return f32(rng.integers(0, c, size=(n, 5))), f32(rng.integers(0, c + 1, size=(n, 5)))
     if kind == "sparse":
         return f32(rng.integers(0, c, size=n)), probs(n, c)
     if kind == "regression":
@@ -170,7 +172,7 @@ def scores(n, c, kind):
     raise ValueError(kind)
 
 
-# name: (class, config, data kind, weighted)
+# name: (class, config, data kind, weighted: per sample, or "pixel": one weight per entry)
 METRICS = {
     "precision": ("Precision", {}, "binary", True),
     "precision_thresholds": ("Precision", {"thresholds": [0.3, 0.5, 0.8]}, "binary", True),
@@ -211,6 +213,14 @@ METRICS = {
     "kld": ("KLDivergence", {}, "onehot", True),
     "mape": ("MeanAbsolutePercentageError", {}, "regression", True),
     "categorical_hinge": ("CategoricalHinge", {}, "onehot", True),
+    "mean_iou": ("MeanIoU", {"num_classes": C}, "ids", "pixel"),
+    "mean_iou_ignore": ("MeanIoU", {"num_classes": C, "ignore_class": 0}, "ids", False),
+    "mean_iou_float": ("MeanIoU", {"num_classes": C, "dtype": "float32"}, "ids", "pixel"),
+    "iou_targets": ("IoU", {"num_classes": C, "target_class_ids": [1, 3]}, "ids", "pixel"),
+    "binary_iou": ("BinaryIoU", {"target_class_ids": [1], "threshold": 0.4}, "binary", "pixel"),
+    "binary_iou_both": ("BinaryIoU", {}, "binary", False),
+    "one_hot_mean_iou": ("OneHotMeanIoU", {"num_classes": C}, "onehot", False),
+    "one_hot_iou": ("OneHotIoU", {"num_classes": C, "target_class_ids": [0, 2]}, "onehot", False),
 }
 
 
@@ -246,7 +256,10 @@ def main():
         out[f"metric/{name}/meta"] = np.array(json.dumps(meta))
         for k in range(UPDATES):
             y_true, y_pred = scores(8 + 3 * k, C, kind)
-            sw = weights(len(y_true)) if weighted else None
+            if weighted == "pixel":  # IoU metrics take one weight per class id (integers)
+                sw = f32(np.round(rng.uniform(0, 3, size=y_true.shape)))
+            else:
+                sw = weights(len(y_true)) if weighted else None
             metric.update_state(y_true, y_pred, sample_weight=sw)
             out[f"metric/{name}/y_true/{k}"] = y_true
             out[f"metric/{name}/y_pred/{k}"] = y_pred
