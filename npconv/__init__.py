@@ -17,6 +17,7 @@ from .autograd import Tensor, Variable, no_grad  # noqa: E402
 
 _SUBMODULES = {
     "activations",
+    "applications",
     "autograd",
     "callbacks",
     "config",
@@ -52,7 +53,9 @@ def __getattr__(name):
     if name in _LAZY:
         module, attr = _LAZY[name]
         return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
-    raise AttributeError(f"module 'npconv' has no attribute {name!r}")
+    from ._missing import not_provided
+
+    raise not_provided(__name__, name, __dir__())
 
 
 def __dir__():

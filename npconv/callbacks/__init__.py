@@ -29,3 +29,9 @@ __all__ = [
     "ReduceLROnPlateau",
     "TerminateOnNaN",
 ]
+
+
+def __getattr__(name):
+    from .._missing import not_provided
+
+    raise not_provided(__name__, name, globals())

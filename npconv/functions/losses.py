@@ -50,6 +50,20 @@ __all__ = [
     "mean_squared_error",
     "mean_absolute_error",
     "huber",
+    "kl_divergence",
+    "poisson",
+    "log_cosh",
+    "hinge",
+    "squared_hinge",
+    "categorical_hinge",
+    "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error",
+    "cosine_similarity",
+    "binary_focal_crossentropy",
+    "categorical_focal_crossentropy",
+    "dice",
+    "tversky",
+    "categorical_generalized_cross_entropy",
     "softmax_cross_entropy",
     "sparse_softmax_cross_entropy",
     "sigmoid_binary_crossentropy",
@@ -332,19 +346,26 @@ class _Elementwise(Function):
     """Base of the losses that are a mean over ``axis`` of an element-wise term. ``y_pred`` is
     viewed in ``work`` shape (see ``_work_shape``); its gradient goes back to its own shape."""
 
+    #: ``"mean"`` over ``axis`` (most losses) or ``"sum"`` (``kl_divergence``)
+    reduce = "mean"
+
     def __init__(self, y_true, work, axis=-1):
         self.t, self.work, self.axis = y_true, work, axis
 
     def forward(self, p):
         self.in_shape = p.shape
         pv = p.reshape(self.work)
-        self.n = pv.shape[self.axis]
-        return self.term(pv).mean(axis=self.axis)
+        self.n = pv.shape[self.axis] if self.reduce == "mean" else 1
+        out = self.term(pv).sum(axis=self.axis)
+        if self.n != 1:
+            out /= self.n
+        return out
 
     def backward(self, gy):
         g = self.dterm()
         g *= _expand(gy, self.axis)
-        g *= 1.0 / self.n
+        if self.n != 1:
+            g *= 1.0 / self.n
         return g.reshape(self.in_shape)
 
 
@@ -481,5 +502,451 @@ def huber(y_true, y_pred, delta=1.0):
     return _elementwise(Huber, "huber", y_true, y_pred, delta)
 
 
+
+# --------------------------------------------------------------------------------------------
+# Keras 3's other losses. Element-wise ones reuse ``_Elementwise``; ``y_true`` is a constant, so
+# what Keras clips or converts in ``y_true`` is done once, before the op.
+
+
+class KLDivergence(_Elementwise):
+    """``sum(t * log(t / p))`` with ``t``, ``p`` clipped to ``[eps, 1]``."""
+
+    reduce = "sum"
+
+    def term(self, p):
+        lo = xp.asarray(epsilon(), dtype=p.dtype)
+        pc = xp.clip(p, lo, 1)
+        out = self.t / pc
+        xp.log(out, out=out)
+        out *= self.t
+        if self.needs_grad[0]:
+            self.p, self.pc = p, pc
+        return out
+
+    def dterm(self):
+        lo = xp.asarray(epsilon(), dtype=self.p.dtype)
+        g = -self.t / self.pc
+        g *= (self.p >= lo) & (self.p <= 1)
+        return g
+
+
+class Poisson(_Elementwise):
+    """``p - t * log(p + eps)``."""
+
+    def term(self, p):
+        pe = p + xp.asarray(epsilon(), dtype=p.dtype)
+        if self.needs_grad[0]:
+            self.pe = pe
+        return p - self.t * xp.log(pe)
+
+    def dterm(self):
+        return 1 - self.t / self.pe
+
+
+class LogCosh(_Elementwise):
+    """``log(cosh(e))`` with ``e = p - t``, as Keras writes it: ``e + softplus(-2 e) - log 2``
+    (no overflow for large ``|e|``). Its derivative is ``tanh(e)``."""
+
+    def term(self, p):
+        e = p - self.t
+        m = -2 * e
+        # softplus(m) = max(m, 0) + log1p(exp(-|m|))
+        out = xp.log1p(xp.exp(-xp.abs(m)))
+        out += xp.maximum(m, 0)
+        out += e
+        out -= xp.asarray(math.log(2.0), dtype=p.dtype)
+        if self.needs_grad[0]:
+            self.e = e
+        return out
+
+    def dterm(self):
+        return xp.tanh(self.e)
+
+
+class Hinge(_Elementwise):
+    """``max(1 - t p, 0)`` with ``t`` in {-1, 1}."""
+
+    def term(self, p):
+        m = 1 - self.t * p
+        if self.needs_grad[0]:
+            self.active = m >= 0  # TensorFlow's maximum sends a tie's gradient to its first input
+        return xp.maximum(m, 0)
+
+    def dterm(self):
+        return -self.t * self.active
+
+
+class SquaredHinge(_Elementwise):
+    """``max(1 - t p, 0) ** 2`` with ``t`` in {-1, 1}."""
+
+    def term(self, p):
+        m = xp.maximum(1 - self.t * p, 0)
+        if self.needs_grad[0]:
+            self.m = m
+        return m * m
+
+    def dterm(self):
+        return -2 * self.m * self.t
+
+
+class MeanAbsolutePercentageError(_Elementwise):
+    """``100 |t - p| / max(|t|, eps)``."""
+
+    def __init__(self, y_true, work):
+        super().__init__(y_true, work)
+        self.scale = 100 / xp.maximum(xp.abs(y_true), xp.asarray(epsilon(), y_true.dtype))
+
+    def term(self, p):
+        d = self.t - p
+        if self.needs_grad[0]:
+            self.d = d
+        return xp.abs(d) * self.scale
+
+    def dterm(self):
+        return -xp.sign(self.d) * self.scale
+
+
+class MeanSquaredLogarithmicError(_Elementwise):
+    """``(log(max(p, eps) + 1) - log(max(t, eps) + 1)) ** 2``."""
+
+    def __init__(self, y_true, work):
+        eps = xp.asarray(epsilon(), y_true.dtype)
+        super().__init__(xp.log(xp.maximum(y_true, eps) + 1), work)
+
+    def term(self, p):
+        eps = xp.asarray(epsilon(), p.dtype)
+        q = xp.maximum(p, eps) + 1
+        d = xp.log(q) - self.t
+        if self.needs_grad[0]:
+            self.q, self.d, self.kept = q, d, p >= eps
+        return d * d
+
+    def dterm(self):
+        return 2 * self.d / self.q * self.kept
+
+
+class BinaryFocalCrossentropy(_Elementwise):
+    """``w (1 - p_t) ** gamma * bce(t, p)``: ``bce`` the clipped binary cross-entropy,
+    ``p_t = t p + (1 - t)(1 - p)`` (of the unclipped ``p``, as Keras) and ``w = t alpha +
+    (1 - t)(1 - alpha)`` under class balancing, else 1."""
+
+    def __init__(self, y_true, work, axis, gamma, weight):
+        super().__init__(y_true, work, axis)
+        self.gamma, self.weight = float(gamma), weight
+
+    def term(self, p):
+        t, gamma = self.t, self.gamma
+        lo, hi = _eps_bounds(p.dtype)
+        pc = xp.clip(p, lo, hi)
+        bce = -(t * xp.log(pc) + (1 - t) * xp.log(1 - pc))
+        base = 1 - (t * p + (1 - t) * (1 - p))
+        focal = base**gamma
+        out = focal * bce
+        if self.weight is not None:
+            out *= self.weight
+        if self.needs_grad[0]:
+            self.p, self.pc, self.bce, self.base, self.focal = p, pc, bce, base, focal
+        return out
+
+    def dterm(self):
+        t, p, pc, gamma = self.t, self.p, self.pc, self.gamma
+        lo, hi = _eps_bounds(p.dtype)
+        dbce = (1 - t) / (1 - pc) - t / pc
+        dbce *= (p >= lo) & (p <= hi)
+        # d(base)/dp = 1 - 2t
+        dfocal = _power_slope(self.base, gamma) * (1 - 2 * t)
+        g = dfocal * self.bce + self.focal * dbce
+        if self.weight is not None:
+            g *= self.weight
+        return g
+
+
+def _power_slope(base, gamma):
+    """``gamma * base ** (gamma - 1)``, taken as 0 where ``base`` is 0 (the one-sided slope for
+    ``gamma > 1``; a subgradient choice below that, where the slope is unbounded)."""
+    if gamma == 0:
+        return xp.zeros_like(base)
+    safe = xp.where(base > 0, base, 1)
+    at_zero = 1.0 if gamma == 1 else 0.0
+    return xp.where(base > 0, gamma * safe ** (gamma - 1), at_zero).astype(base.dtype, copy=False)
+
+
+class CosineSimilarity(Function):
+    """``-sum(normalize(t) * normalize(p), axis)`` where ``normalize(x) = x /
+    sqrt(max(sum(x ** 2, axis), eps ** 2))`` (Keras's ``ops.normalize``)."""
+
+    def __init__(self, t_unit, axis):
+        self.tn, self.axis = t_unit, axis
+
+    def forward(self, p):
+        axis = self.axis
+        ss = (p * p).sum(axis=axis, keepdims=True)
+        floor = xp.asarray(epsilon() ** 2, dtype=p.dtype)
+        inv = 1 / xp.sqrt(xp.maximum(ss, floor))
+        pn = p * inv
+        if self.needs_grad[0]:
+            self.pn, self.inv, self.free = pn, inv, ss >= floor
+        return -(self.tn * pn).sum(axis=axis)
+
+    def backward(self, gy):
+        axis, tn, pn = self.axis, self.tn, self.pn
+        # d(-tn . p r)/dp = -r (tn - (tn . pn) pn) while the norm is not floored, else -r tn
+        proj = (tn * pn).sum(axis=axis, keepdims=True) * self.free
+        g = -(tn - proj * pn) * self.inv
+        g *= _expand(gy, axis)
+        return g
+
+
+def _unit(x, axis):
+    floor = xp.asarray(epsilon() ** 2, dtype=x.dtype)
+    return x / xp.sqrt(xp.maximum((x * x).sum(axis=axis, keepdims=True), floor))
+
+
+class CategoricalHinge(Function):
+    """``max(max((1 - t) p) - sum(t p) + 1, 0)`` over the last axis."""
+
+    def __init__(self, y_true):
+        self.t = y_true
+
+    def forward(self, p):
+        t = self.t
+        pos = (t * p).sum(axis=-1)
+        other = (1 - t) * p
+        neg = other.max(axis=-1)
+        m = neg - pos + 1
+        if self.needs_grad[0]:
+            # TensorFlow's reduce_max shares the gradient among tied maxima
+            at_max = other == neg[..., None]
+            self.share = at_max / at_max.sum(axis=-1, keepdims=True)
+            self.active = m >= 0
+        return xp.maximum(m, 0).astype(p.dtype, copy=False)
+
+    def backward(self, gy):
+        t = self.t
+        g = self.share * (1 - t) - t
+        g *= (gy * self.active)[..., None]
+        return g.astype(t.dtype, copy=False)
+
+
+class CategoricalFocalCrossentropy(Function):
+    """``sum(-alpha t (1 - q) ** gamma log q, axis)`` with ``q = clip(p / sum(p), eps,
+    1 - eps)``; input: probabilities (the same renormalization and clip as
+    ``CategoricalCrossentropy``)."""
+
+    def __init__(self, y_true, axis, alpha, gamma):
+        self.t, self.axis, self.alpha, self.gamma = y_true, axis, alpha, float(gamma)
+
+    def forward(self, p):
+        t, axis, gamma = self.t, self.axis, self.gamma
+        lo, hi = _eps_bounds(p.dtype)
+        s = p.sum(axis=axis, keepdims=True)
+        q = p / s
+        qc = xp.clip(q, lo, hi)
+        log_q = xp.log(qc)
+        mod = (1 - qc) ** gamma
+        loss = -(self.alpha * t * mod * log_q).sum(axis=axis)
+        if self.needs_grad[0]:
+            self.s, self.q, self.qc, self.log_q, self.mod = s, q, qc, log_q, mod
+        return loss.astype(p.dtype, copy=False)
+
+    def backward(self, gy):
+        axis, q, qc, gamma = self.axis, self.q, self.qc, self.gamma
+        lo, hi = _eps_bounds(q.dtype)
+        # d/dq of -alpha t (1 - q) ** gamma log q, then through the clip ...
+        gq = _power_slope(1 - qc, gamma) * self.log_q - self.mod / qc
+        gq *= self.alpha * self.t
+        gq *= (q >= lo) & (q <= hi)
+        gq *= _expand(gy, axis)
+        # ... and the renormalization q = p / s
+        gp = gq - (gq * q).sum(axis=axis, keepdims=True)
+        gp /= self.s
+        return gp.astype(q.dtype, copy=False)
+
+
+def kl_divergence(y_true, y_pred):
+    """Keras's ``kl_divergence``: ``sum(t * log(t / p), axis=-1)`` with both clipped to
+    ``[eps, 1]`` (``eps = backend.epsilon()``); no gradient where ``p`` was clipped."""
+    p = _pred(y_pred)
+    t = _true(y_true, p.dtype)
+    work, t = _work_shape("kl_divergence", t, p.shape)
+    t = xp.clip(t, xp.asarray(epsilon(), dtype=p.dtype), 1)
+    return KLDivergence(t, work)(p)
+
+
+def poisson(y_true, y_pred):
+    """Keras's ``poisson``: ``mean(p - t * log(p + eps), axis=-1)``."""
+    return _elementwise(Poisson, "poisson", y_true, y_pred)
+
+
+def log_cosh(y_true, y_pred):
+    """Keras's ``log_cosh``: ``mean(log(cosh(p - t)), axis=-1)``; gradient ``tanh(p - t) / n``."""
+    return _elementwise(LogCosh, "log_cosh", y_true, y_pred)
+
+
+def _hinge_labels(t):
+    """Keras's ``convert_binary_labels_to_hinge``: labels that are all 0 or 1 become -1 or 1."""
+    if xp.all((t == 0) | (t == 1)):
+        return 2 * t - 1
+    return t
+
+
+def hinge(y_true, y_pred):
+    """Keras's ``hinge``: ``mean(max(1 - t p, 0), axis=-1)``, 0/1 labels read as -1/1."""
+    p = _pred(y_pred)
+    work, t = _work_shape("hinge", _true(y_true, p.dtype), p.shape)
+    return Hinge(_hinge_labels(t), work)(p)
+
+
+def squared_hinge(y_true, y_pred):
+    """Keras's ``squared_hinge``: ``mean(max(1 - t p, 0) ** 2, axis=-1)``, 0/1 labels read as
+    -1/1."""
+    p = _pred(y_pred)
+    work, t = _work_shape("squared_hinge", _true(y_true, p.dtype), p.shape)
+    return SquaredHinge(_hinge_labels(t), work)(p)
+
+
+def categorical_hinge(y_true, y_pred):
+    """Keras's ``categorical_hinge``: ``max(neg - pos + 1, 0)`` with ``pos = sum(t p)`` and
+    ``neg = max((1 - t) p)`` over the last axis."""
+    p = _pred(y_pred)
+    t = _true(y_true, p.dtype)
+    _same_shape("categorical_hinge", t, p)
+    return CategoricalHinge(t)(p)
+
+
+def mean_absolute_percentage_error(y_true, y_pred):
+    """Keras's ``mean_absolute_percentage_error``: ``100 * mean(|t - p| / max(|t|, eps),
+    axis=-1)``."""
+    return _elementwise(
+        MeanAbsolutePercentageError, "mean_absolute_percentage_error", y_true, y_pred
+    )
+
+
+def mean_squared_logarithmic_error(y_true, y_pred):
+    """Keras's ``mean_squared_logarithmic_error``: ``mean((log(max(p, eps) + 1) -
+    log(max(t, eps) + 1)) ** 2, axis=-1)``."""
+    return _elementwise(
+        MeanSquaredLogarithmicError, "mean_squared_logarithmic_error", y_true, y_pred
+    )
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    """Keras's ``cosine_similarity`` loss: ``-sum(l2_normalize(t) * l2_normalize(p), axis)``,
+    from -1 (same direction) to 1; 0 when either is a zero vector."""
+    name = "cosine_similarity"
+    p = _pred(y_pred)
+    t = _true(y_true, p.dtype)
+    _same_shape(name, t, p)
+    axis = _axis(axis, p.ndim, name)
+    return CosineSimilarity(_unit(t, axis), axis)(p)
+
+
+def binary_focal_crossentropy(
+    y_true,
+    y_pred,
+    apply_class_balancing=False,
+    alpha=0.25,
+    gamma=2.0,
+    from_logits=False,
+    label_smoothing=0.0,
+    axis=-1,
+):
+    """Keras's ``binary_focal_crossentropy`` (Lin et al. 2018): the binary cross-entropy of each
+    element scaled by ``(1 - p_t) ** gamma`` (and by ``alpha`` / ``1 - alpha`` for targets 1 / 0
+    when ``apply_class_balancing``), averaged over ``axis``. With ``from_logits=True`` the
+    sigmoid is applied first, as Keras does."""
+    name = "binary_focal_crossentropy"
+    p = _pred(y_pred)
+    t = _true(y_true, p.dtype)
+    work, t = _work_shape(name, t, p.shape)
+    axis = _axis(axis, len(work), name)
+    if label_smoothing:
+        s = float(label_smoothing)
+        t = t * (1.0 - s) + 0.5 * s
+    if from_logits:
+        from .activations import sigmoid
+
+        p = sigmoid(p)
+    weight = t * alpha + (1 - t) * (1 - alpha) if apply_class_balancing else None
+    return BinaryFocalCrossentropy(t, work, axis, gamma, weight)(p)
+
+
+def categorical_focal_crossentropy(
+    y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1
+):
+    """Keras's ``categorical_focal_crossentropy``: ``sum(-alpha t (1 - q) ** gamma log q,
+    axis)`` of the renormalized, clipped probabilities ``q`` (softmax of the logits first when
+    ``from_logits``). ``alpha`` is a number or one weight per class."""
+    name = "categorical_focal_crossentropy"
+    p = _pred(y_pred)
+    t = _true(y_true, p.dtype)
+    _same_shape(name, t, p)
+    axis = _axis(axis, p.ndim, name)
+    if label_smoothing:
+        s = float(label_smoothing)
+        t = t * (1.0 - s) + s / p.shape[axis]
+    if from_logits:
+        from .activations import softmax
+
+        p = softmax(p, axis=axis)
+    a = xp.asarray(alpha, dtype=p.dtype)
+    if a.ndim == 1:  # one weight per class, along ``axis``
+        a = a.reshape([-1 if i == axis else 1 for i in range(p.ndim)])
+    return CategoricalFocalCrossentropy(t, axis, a, gamma)(p)
+
+
+def dice(y_true, y_pred, axis=None):
+    """Keras's ``dice`` loss: ``1 - 2 sum(t p) / (sum(t) + sum(p) + eps)`` over ``axis`` (all
+    axes by default, giving one number). Composed from differentiable array ops."""
+    from . import array
+
+    p = _pred(y_pred)
+    t = _true(y_true, p.dtype)
+    _same_shape("dice", t, p)
+    axis = _sum_axis(axis)
+    inter = array.sum(array.mul(p, t), axis=axis)
+    denom = array.add(array.sum(p, axis=axis), t.sum(axis=axis) + epsilon())
+    return array.sub(1.0, array.div(array.mul(inter, 2.0), denom))
+
+
+def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
+    """Keras's ``tversky`` loss: ``1 - TP / (TP + alpha FP + beta FN + eps)`` with soft counts
+    ``TP = sum(p t)``, ``FP = sum(p (1 - t))``, ``FN = sum((1 - p) t)`` over ``axis``."""
+    from . import array
+
+    p = _pred(y_pred)
+    t = _true(y_true, p.dtype)
+    _same_shape("tversky", t, p)
+    axis = _sum_axis(axis)
+    tp = array.sum(array.mul(p, t), axis=axis)
+    fp = array.sub(array.sum(p, axis=axis), tp)  # sum(p (1 - t)) = sum(p) - TP
+    fn = array.sub(t.sum(axis=axis), tp)  # sum((1 - p) t) = sum(t) - TP
+    denom = array.add(array.add(tp, array.mul(fp, alpha)), array.mul(fn, beta))
+    return array.sub(1.0, array.div(tp, array.add(denom, epsilon())))
+
+
+def categorical_generalized_cross_entropy(y_true, y_pred, q):
+    """Keras's ``categorical_generalized_cross_entropy`` (Zhang & Sabuncu, 2018), robust to
+    noisy labels: ``(1 - p ** q) / q`` where ``p`` is the probability ``y_pred`` gives the
+    integer label ``y_true`` (last axis); ``q -> 0`` is cross-entropy, ``q = 1`` MAE-like."""
+    from . import array
+
+    name = "categorical_generalized_cross_entropy"
+    p = _pred(y_pred)
+    lab = _labels(name, y_true, p.shape, p.ndim - 1)
+    onehot = (lab[..., None] == xp.arange(p.shape[-1])).astype(p.dtype)
+    picked = array.sum(array.mul(p, onehot), axis=-1)
+    return array.div(array.sub(1.0, array.power(picked, float(q))), float(q))
+
+
+def _sum_axis(axis):
+    if axis is None or isinstance(axis, int):
+        return axis
+    return tuple(int(a) for a in axis)
+
+
 mse = mean_squared_error
 mae = mean_absolute_error
+kld = kl_divergence
+mape = mean_absolute_percentage_error
+msle = mean_squared_logarithmic_error

@@ -40,8 +40,9 @@ def register_custom_object(obj=None, *, name=None):
 
 
 def get_custom_objects() -> dict:
-    """The registered objects (a copy)."""
-    return dict(_REGISTERED)
+    """The registry itself, name -> object, as Keras's ``get_custom_objects`` returns it: the
+    Keras idiom ``get_custom_objects().update({"swish": swish})`` registers ``swish``."""
+    return _REGISTERED
 
 
 def merged(custom_objects=None) -> dict:

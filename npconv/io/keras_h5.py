@@ -972,3 +972,11 @@ def _describe(e):
 
 def _fmt(shape):
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def model_from_keras_config(config):
+    """The model described by a Keras model config (``{"class_name": "Sequential" |
+    "Functional", "config": ...}``, as real Keras's ``model.to_json()`` writes), freshly
+    initialized; what ``npconv.models.model_from_json`` calls for Keras's JSON. Same rules as
+    ``load_keras_model``: npconv's layers only, unsupported settings refused."""
+    return _model_from_keras_config(config)

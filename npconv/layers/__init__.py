@@ -116,3 +116,14 @@ from .reshaping import (
 )
 
 __all__ = [name for name in dir() if not name.startswith("_")]
+
+
+def __getattr__(name):
+    # Keras 2 module paths that are not imported above (``npconv.layers.merge.Add``)
+    if name in ("advanced_activations", "merge"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    from .._missing import not_provided
+
+    raise not_provided(__name__, name, globals())

@@ -324,25 +324,9 @@ class ZeroPadding3D(_ZeroPadding):
     rank = 3
 
 
-# Keras 2's keras.layers.convolutional held these too; they live in their own modules, which
-# import this one, so they are looked up on first use (PEP 562).
-_ELSEWHERE = {
-    "convolutional_transpose": (
-        "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose", "Convolution1DTranspose",
-        "Convolution2DTranspose", "Convolution3DTranspose", "Deconvolution2D", "Deconv2D",
-        "Deconvolution3D", "Deconv3D",
-    ),
-    "depthwise": (
-        "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",
-        "SeparableConvolution1D", "SeparableConvolution2D",
-    ),
-}
-
-
 def __getattr__(name):
-    import importlib
+    # Keras 2 imported more from this path (``keras.layers.convolutional.UpSampling2D``, ...):
+    # any layer of npconv.layers, looked up when asked for
+    from .._missing import forward
 
-    for module, names in _ELSEWHERE.items():
-        if name in names:
-            return getattr(importlib.import_module(f"{__package__}.{module}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return forward(__name__, name)

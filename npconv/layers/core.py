@@ -311,3 +311,11 @@ class SpatialDropout2D(_SpatialDropout):
 
 class SpatialDropout3D(_SpatialDropout):
     spatial_rank = 3
+
+
+def __getattr__(name):
+    # Keras 2 imported more from this path (``keras.layers.convolutional.UpSampling2D``, ...):
+    # any layer of npconv.layers, looked up when asked for
+    from .._missing import forward
+
+    return forward(__name__, name)

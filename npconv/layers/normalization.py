@@ -145,3 +145,11 @@ class SyncBatchNormalization(BatchNormalization):
     def __init__(self, *args, **kwargs):
         kwargs["synchronized"] = True
         super().__init__(*args, **kwargs)
+
+
+def __getattr__(name):
+    # Keras 2 imported more from this path (``keras.layers.convolutional.UpSampling2D``, ...):
+    # any layer of npconv.layers, looked up when asked for
+    from .._missing import forward
+
+    return forward(__name__, name)

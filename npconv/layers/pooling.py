@@ -208,3 +208,11 @@ GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (
     GlobalAveragePooling2D,
     GlobalAveragePooling3D,
 )
+
+
+def __getattr__(name):
+    # Keras 2 imported more from this path (``keras.layers.convolutional.UpSampling2D``, ...):
+    # any layer of npconv.layers, looked up when asked for
+    from .._missing import forward
+
+    return forward(__name__, name)

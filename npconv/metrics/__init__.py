@@ -4,11 +4,35 @@ Metrics work on plain arrays (no graph): ``update_state(y_true, y_pred, sample_w
 accumulates, ``result()`` reads, ``reset_state()`` starts over. ``'accuracy'`` given to
 ``compile`` is resolved from the shapes of the labels and predictions, as Keras 3 does:
 one output unit -> binary, integer labels -> sparse categorical, one-hot -> categorical.
+
+What CNN programs log, with Keras 3's names, arguments and defaults: accuracies (plain,
+binary, categorical, sparse, top-k), ``Precision``, ``Recall``, ``AUC``, ``F1Score``,
+``FBetaScore``, the confusion counts (``TruePositives``...), segmentation's ``MeanIoU`` and
+its kin, the loss-like means (cross-
+entropies, MSE, RMSE, MAE, MAPE, MSLE, log-cosh, cosine similarity, hinge, KL divergence,
+Poisson), and ``Mean``/``Sum``/``MeanMetricWrapper`` for one's own. Each keeps its state as
+sums and counts in ``metric.variables`` (see ``npconv.metrics.base``), so that data-parallel
+workers can add their states together. Strings for ``compile(metrics=[...])`` are Keras's:
+each class name and its snake_case (``'precision'``, ``'auc'``, ``'f1_score'``), plus
+``'acc'``, ``'mse'``, ``'mae'``, ``'mape'``, ``'msle'``, ``'bce'``.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from .base import Mean, MeanMetricWrapper, Metric, Sum, squeeze_or_expand_to_same_rank
+from .confusion_metrics import (
+    AUC,
+    FalseNegatives,
+    FalsePositives,
+    Precision,
+    Recall,
+    TrueNegatives,
+    TruePositives,
+)
+from .f_score_metrics import F1Score, FBetaScore
+from .iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 
 
 def _arr(x):
@@ -63,7 +87,8 @@ def _loss_metric(name):
         with no_grad():
             return _arr(getattr(losses, name)(y_true, y_pred, **kwargs))
 
-    fn.__name__ = name
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"The per-sample values of ``npconv.losses.{name}``, as an array."
     return fn
 
 
@@ -72,80 +97,34 @@ sparse_categorical_crossentropy = _loss_metric("sparse_categorical_crossentropy"
 binary_crossentropy = _loss_metric("binary_crossentropy")
 mean_squared_error = _loss_metric("mean_squared_error")
 mean_absolute_error = _loss_metric("mean_absolute_error")
+mean_absolute_percentage_error = _loss_metric("mean_absolute_percentage_error")
+mean_squared_logarithmic_error = _loss_metric("mean_squared_logarithmic_error")
+log_cosh = _loss_metric("log_cosh")
+kl_divergence = _loss_metric("kl_divergence")
+poisson = _loss_metric("poisson")
+hinge = _loss_metric("hinge")
+squared_hinge = _loss_metric("squared_hinge")
+categorical_hinge = _loss_metric("categorical_hinge")
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+mape = MAPE = mean_absolute_percentage_error
+msle = MSLE = mean_squared_logarithmic_error
+kld = KLD = kl_divergence
+logcosh = log_cosh
 
 
-class Metric:
-    """Base class of stateful metrics."""
+def cosine_similarity(y_true, y_pred, axis=-1):
+    """The cosine of the angle between ``y_true`` and ``y_pred`` along ``axis`` (1: same
+    direction); the loss of that name is its negative."""
+    from ..backend import epsilon
 
-    def __init__(self, name=None, dtype=None):
-        from ..layers.base import to_snake_case
-
-        self.name = name or to_snake_case(type(self).__name__)
-        self.dtype = dtype or "float32"
-        self.reset_state()
-
-    def reset_state(self):
-        raise NotImplementedError
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        raise NotImplementedError
-
-    def result(self):
-        raise NotImplementedError
-
-    def __call__(self, y_true, y_pred, sample_weight=None):
-        self.update_state(y_true, y_pred, sample_weight)
-        return self.result()
-
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-
-class Mean(Metric):
-    """The weighted mean of the values it has been given."""
-
-    def reset_state(self):
-        self.total = 0.0
-        self.count = 0.0
-
-    def update_state(self, values, sample_weight=None):
-        values = _arr(values).astype(np.float64)
-        if sample_weight is None:
-            self.total += float(values.sum())
-            self.count += float(values.size)
-        else:
-            w = np.broadcast_to(_sample_weight(sample_weight, values), values.shape)
-            self.total += float((values * w).sum())
-            self.count += float(w.sum())
-
-    def result(self):
-        return self.total / self.count if self.count else 0.0
-
-
-def _sample_weight(sample_weight, values):
-    w = _arr(sample_weight).astype(np.float64)
-    while w.ndim < values.ndim:
-        w = w[..., None]
-    return w
-
-
-class MeanMetricWrapper(Mean):
-    """The mean of a per-sample function ``fn(y_true, y_pred, **kwargs)``."""
-
-    def __init__(self, fn, name=None, dtype=None, **kwargs):
-        self.fn = fn
-        self.fn_kwargs = kwargs
-        super().__init__(name=name or getattr(fn, "__name__", "metric"), dtype=dtype)
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        super().update_state(self.fn(y_true, y_pred, **self.fn_kwargs), sample_weight)
-
-    def get_config(self):
-        return {**super().get_config(), **self.fn_kwargs}
+    t, p = squeeze_or_expand_to_same_rank(
+        _arr(y_true).astype(np.float64), _arr(y_pred).astype(np.float64)
+    )
+    floor = epsilon() ** 2  # Keras's ops.normalize: x / sqrt(max(sum(x ** 2), eps ** 2))
+    t = t / np.sqrt(np.maximum((t * t).sum(axis=axis, keepdims=True), floor))
+    p = p / np.sqrt(np.maximum((p * p).sum(axis=axis, keepdims=True), floor))
+    return (t * p).sum(axis=axis)
 
 
 def _wrapper(fn, default_name, **defaults):
@@ -194,6 +173,62 @@ class MeanAbsoluteError(_wrapper(mean_absolute_error, "mean_absolute_error")):
     """Mean of the per-sample mean absolute error."""
 
 
+class MeanAbsolutePercentageError(
+    _wrapper(mean_absolute_percentage_error, "mean_absolute_percentage_error")
+):
+    """Mean of the per-sample mean absolute percentage error."""
+
+
+class MeanSquaredLogarithmicError(
+    _wrapper(mean_squared_logarithmic_error, "mean_squared_logarithmic_error")
+):
+    """Mean of the per-sample mean squared logarithmic error."""
+
+
+class LogCoshError(_wrapper(log_cosh, "logcosh")):
+    """Mean of the per-sample mean of ``log(cosh(y_pred - y_true))``."""
+
+
+class CosineSimilarity(_wrapper(cosine_similarity, "cosine_similarity", axis=-1)):
+    """Mean cosine similarity of ``y_true`` and ``y_pred`` along ``axis`` (1 is best)."""
+
+
+class RootMeanSquaredError(Mean):
+    """``sqrt`` of the (weighted) mean of the squared errors over everything seen."""
+
+    def __init__(self, name="root_mean_squared_error", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        t, p = squeeze_or_expand_to_same_rank(
+            _arr(y_true).astype(np.float64), _arr(y_pred).astype(np.float64)
+        )
+        super().update_state((p - t) ** 2, sample_weight=sample_weight)
+
+    def result(self):
+        return float(np.sqrt(super().result()))
+
+
+class KLDivergence(_wrapper(kl_divergence, "kl_divergence")):
+    """Mean Kullback-Leibler divergence of ``y_pred`` from ``y_true``."""
+
+
+class Poisson(_wrapper(poisson, "poisson")):
+    """Mean Poisson loss."""
+
+
+class Hinge(_wrapper(hinge, "hinge")):
+    """Mean hinge loss."""
+
+
+class SquaredHinge(_wrapper(squared_hinge, "squared_hinge")):
+    """Mean squared hinge loss."""
+
+
+class CategoricalHinge(_wrapper(categorical_hinge, "categorical_hinge")):
+    """Mean categorical hinge loss."""
+
+
 class CategoricalCrossentropy(_wrapper(categorical_crossentropy, "categorical_crossentropy")):
     """Mean categorical cross-entropy, as a metric."""
 
@@ -208,44 +243,126 @@ class BinaryCrossentropy(_wrapper(binary_crossentropy, "binary_crossentropy")):
     """Mean binary cross-entropy, as a metric."""
 
 
-_BY_NAME = {
-    "accuracy": Accuracy,
-    "acc": Accuracy,
-    "binary_accuracy": BinaryAccuracy,
-    "categorical_accuracy": CategoricalAccuracy,
-    "sparse_categorical_accuracy": SparseCategoricalAccuracy,
-    "top_k_categorical_accuracy": TopKCategoricalAccuracy,
-    "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
-    "mean_squared_error": MeanSquaredError,
-    "mse": MeanSquaredError,
-    "mean_absolute_error": MeanAbsoluteError,
-    "mae": MeanAbsoluteError,
-    "categorical_crossentropy": CategoricalCrossentropy,
-    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
-    "binary_crossentropy": BinaryCrossentropy,
-}
-_CLASSES = {c.__name__: c for c in _BY_NAME.values()}
+def _snake(name):
+    from ..layers.base import to_snake_case
+
+    return to_snake_case(name)
+
+
+ALL_OBJECTS = (
+    Mean,
+    Sum,
+    Accuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
+    SparseCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    Precision,
+    Recall,
+    AUC,
+    F1Score,
+    FBetaScore,
+    TruePositives,
+    FalsePositives,
+    TrueNegatives,
+    FalseNegatives,
+    IoU,
+    BinaryIoU,
+    MeanIoU,
+    OneHotIoU,
+    OneHotMeanIoU,
+    MeanSquaredError,
+    RootMeanSquaredError,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError,
+    LogCoshError,
+    CosineSimilarity,
+    KLDivergence,
+    Poisson,
+    Hinge,
+    SquaredHinge,
+    CategoricalHinge,
+    CategoricalCrossentropy,
+    SparseCategoricalCrossentropy,
+    BinaryCrossentropy,
+)
+_CLASSES = {c.__name__: c for c in ALL_OBJECTS}
+#: lower-case string -> class: each class's snake_case name (Keras 3), its default name, and
+#: the short and Keras 2 spellings
+_BY_NAME = {_snake(c.__name__): c for c in ALL_OBJECTS}
+_BY_NAME.update(
+    {
+        "acc": Accuracy,
+        "mse": MeanSquaredError,
+        "mae": MeanAbsoluteError,
+        "mape": MeanAbsolutePercentageError,
+        "msle": MeanSquaredLogarithmicError,
+        "bce": BinaryCrossentropy,
+        "kld": KLDivergence,
+        "kullback_leibler_divergence": KLDivergence,
+        "logcosh": LogCoshError,
+        "cosine_proximity": CosineSimilarity,
+        "fbeta_score": FBetaScore,
+    }
+)
 
 
 def get(identifier) -> Metric:
-    """A ``Metric`` from a string, class name, config dict, instance or per-sample function."""
+    """A ``Metric`` from a string (``'precision'``, ``'AUC'``, ``'mse'``), config dict,
+    instance, class, or per-sample function ``fn(y_true, y_pred)`` (then averaged)."""
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, str):
-        cls = _BY_NAME.get(identifier.lower()) or _CLASSES.get(identifier)
+        cls = _CLASSES.get(identifier) or _BY_NAME.get(identifier.lower())
         if cls is None:
-            raise ValueError(f"Unknown metric {identifier!r}; valid names are {sorted(_BY_NAME)}")
+            from .._missing import closest
+
+            near = closest(identifier.lower(), _BY_NAME)
+            hint = f" Did you mean {near!r}?" if near else ""
+            raise ValueError(
+                f"Unknown metric {identifier!r}.{hint} Valid names are {sorted(_BY_NAME)}"
+            )
         return cls()
     if isinstance(identifier, dict):
-        cls = _CLASSES.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"Unknown metric config {identifier!r}")
-        return cls(**identifier.get("config", {}))
+        return deserialize(identifier)
     if isinstance(identifier, type) and issubclass(identifier, Metric):
         return identifier()
     if callable(identifier):
         return MeanMetricWrapper(identifier)
     raise ValueError(f"Could not interpret metric {identifier!r}")
+
+
+def serialize(metric) -> dict:
+    """``metric`` as Keras 3's dict, ``{'module', 'class_name', 'config', 'registered_name'}``."""
+    if not isinstance(metric, Metric):
+        raise TypeError(f"metrics.serialize expects a Metric, got {metric!r}")
+    cls = type(metric)
+    builtin = _CLASSES.get(cls.__name__) is cls
+    return {
+        "module": "keras.metrics" if builtin else cls.__module__,
+        "class_name": cls.__name__,
+        "config": metric.get_config(),
+        "registered_name": None if builtin else cls.__name__,
+    }
+
+
+def deserialize(config, custom_objects=None) -> Metric:
+    """A ``Metric`` from ``serialize``'s dict (or Keras 2's ``{'class_name', 'config'}``, or a
+    name); classes other than npconv's only from ``custom_objects`` (name -> class)."""
+    if isinstance(config, str):
+        return get(config)
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
+        raise ValueError(f"Unknown metric config {config!r}: expected {{'class_name', 'config'}}")
+    name = config["class_name"]
+    cls = (custom_objects or {}).get(name) or _CLASSES.get(name)
+    if cls is None:
+        raise ValueError(
+            f"Unknown metric class {name!r} in config: pass it in custom_objects; the built-in "
+            f"classes are {sorted(_CLASSES)}"
+        )
+    return cls.from_config(dict(config.get("config") or {}))
 
 
 def resolve(identifier, y_true, y_pred) -> Metric:
@@ -261,3 +378,9 @@ def resolve(identifier, y_true, y_pred) -> Metric:
     if isinstance(identifier, str):
         metric.name = identifier
     return metric
+
+
+def __getattr__(name):
+    from .._missing import not_provided
+
+    raise not_provided(__name__, name, globals())

@@ -1,9 +1,11 @@
-"""Models: ``Sequential`` and the functional ``Model``; ``load_model`` reads saved ones."""
+"""Models: ``Sequential`` and the functional ``Model``; ``load_model`` reads saved ones;
+``clone_model`` copies an architecture, ``model_from_json`` reads ``model.to_json()``."""
 
+from .cloning import clone_model, model_from_json
 from .model import Model
 from .sequential import Sequential
 
-__all__ = ["Model", "Sequential", "load_model"]
+__all__ = ["Model", "Sequential", "load_model", "clone_model", "model_from_json"]
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
@@ -19,3 +21,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     return _load_model(
         filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode
     )
+
+
+def __getattr__(name):
+    from .._missing import not_provided
+
+    raise not_provided(__name__, name, globals())

@@ -265,6 +265,13 @@ class Model(Trainer, Layer):
         if verbose:
             print(f"Saved artifact at '{filepath}'.")
 
+    def to_json(self, **kwargs) -> str:
+        """The architecture as JSON, for ``npconv.models.model_from_json`` (no weights:
+        ``save_weights`` / ``load_weights`` carry those); ``kwargs`` go to ``json.dumps``."""
+        from .cloning import to_json
+
+        return to_json(self, **kwargs)
+
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable}
         if self._functional:

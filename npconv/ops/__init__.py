@@ -17,3 +17,9 @@ from .nn import *  # noqa: F403
 from .numpy import *  # noqa: F403
 
 __all__ = sorted({*core.__all__, *nn.__all__, *numpy.__all__, "core", "image", "nn", "numpy"})
+
+
+def __getattr__(name):
+    from .._missing import not_provided
+
+    raise not_provided(__name__, name, globals())

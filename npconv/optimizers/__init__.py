@@ -111,3 +111,9 @@ def get(identifier):
             f"pass an instance, {identifier.__name__}()"
         )
     raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")
+
+
+def __getattr__(name):
+    from .._missing import not_provided
+
+    raise not_provided(__name__, name, globals())

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sys
 import time
 
+import numpy as np
+
 
 def _is_terminal(stream) -> bool:
     try:
@@ -19,7 +21,8 @@ def _is_terminal(stream) -> bool:
 
 
 def format_value(value) -> str:
-    value = float(value)
+    # an array-valued metric (per class) is shown by its mean, as Keras's bar shows it
+    value = float(np.mean(value))
     return f"{value:.4f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.4e}"
 
 

@@ -149,7 +149,13 @@ class Trainer:
         return [m.name for m in self._all_metrics()] or ["loss"]
 
     def _logs(self):
-        return {m.name: float(m.result()) for m in self._all_metrics()}
+        # a metric with one value per class or threshold (F1Score(), Precision(thresholds=[..]))
+        # logs its array, as Keras does; the others a float
+        logs = {}
+        for m in self._all_metrics():
+            value = np.asarray(m.result(), dtype=np.float64)
+            logs[m.name] = float(value) if value.ndim == 0 else value
+        return logs
 
     # one step
     def _forward_loss(self, xs, ys, sw, training):

@@ -1,6 +1,8 @@
-"""Utilities with Keras's names: ``to_categorical``, ``normalize``, ``set_random_seed``.
+"""Utilities with Keras's names: ``to_categorical``, ``normalize``, ``set_random_seed``,
+``Progbar``, ``get_custom_objects``, ``custom_object_scope``.
 
-``npconv.utils.np_utils`` is the Keras 2 module path the tutorials import.
+``npconv.utils.np_utils`` and ``npconv.utils.generic_utils`` are the Keras 2 module paths the
+tutorials import.
 """
 
 from __future__ import annotations
@@ -11,7 +13,21 @@ import numpy as np
 
 from .. import backend
 
-__all__ = ["set_random_seed", "to_categorical", "normalize", "np_utils"]
+__all__ = [
+    "set_random_seed",
+    "to_categorical",
+    "normalize",
+    "np_utils",
+    "generic_utils",
+    "Progbar",
+    "to_list",
+    "get_custom_objects",
+    "CustomObjectScope",
+    "custom_object_scope",
+]
+#: names of ``generic_utils`` re-exported here, imported when first asked for
+_GENERIC = {"generic_utils", "Progbar", "to_list", "get_custom_objects", "CustomObjectScope",
+            "custom_object_scope"}
 
 
 def set_random_seed(seed: int) -> None:
@@ -61,3 +77,14 @@ def normalize(x, axis=-1, order=2):
 
 
 from . import np_utils  # noqa: E402  - Keras 2's `npconv.utils.np_utils.to_categorical`
+
+
+def __getattr__(name):
+    if name in _GENERIC:
+        import importlib
+
+        generic_utils = importlib.import_module(f"{__name__}.generic_utils")
+        return generic_utils if name == "generic_utils" else getattr(generic_utils, name)
+    from .._missing import not_provided
+
+    raise not_provided(__name__, name, [*globals(), *_GENERIC])
