@@ -666,7 +666,8 @@ def load_keras_model(path):
     its weights — for ``Sequential`` and functional models made of layer kinds npconv has.
 
     Nothing named in the file is executed or imported: class names are looked up in npconv's
-    own layers, and an unknown class (a ``Lambda`` layer, a custom layer) is refused. A setting
+    own layers, and an unknown class (a custom layer) is refused; a ``Lambda`` layer's Python
+    lambda is refused unless the user opts out of safe mode (``npconv.layers.Lambda``). A setting
     npconv does not implement (``groups > 1``, ``renorm``, a quantized layer, ...) is refused
     rather than dropped, so the rebuilt model computes what Keras's does. The model is returned
     uncompiled."""
@@ -904,12 +905,6 @@ def _layer_from_keras(item, budget=None, depth=0):
         if depth >= limits.MAX_MODEL_DEPTH:
             raise ValueError(f"models nested more than {limits.MAX_MODEL_DEPTH} deep")
         return _model_from_keras_config(item, budget, depth + 1)
-    if class_name == "Lambda":
-        raise ValueError(
-            "layer class 'Lambda' is not one npconv rebuilds: a Lambda layer's function is "
-            "Python code kept in the file, and npconv never runs code from a file; build the "
-            "model in code, then model.load_weights(path)"
-        )
     known = {
         name: obj
         for name, obj in vars(npconv_layers).items()

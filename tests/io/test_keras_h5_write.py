@@ -419,7 +419,7 @@ def test_unknown_classes_and_lambdas_are_refused_without_running_anything(cnn_fi
                                                  "config": {"code": "4wAAAAAAAAA="}}},
         }
 
-    refused(edit_config(cnn_file, lambda_layer), "Lambda layer's function is Python code")
+    refused(edit_config(cnn_file, lambda_layer), "Python lambda")
 
     def activation(config):
         layers_of(config)[1]["config"]["activation"] = "os.system"
