@@ -50,9 +50,21 @@ def accuracy(y_true, y_pred):
     return (_arr(y_true) == _arr(y_pred)).astype(np.float32)
 
 
+def _same_rank(y_true, y_pred):
+    """Keras's squeeze_or_expand_to_same_rank: labels ``(n,)`` against predictions ``(n, 1)``
+    (or the reverse) lose the trailing 1 instead of broadcasting to ``(n, n)``."""
+    t, p = _arr(y_true), _arr(y_pred)
+    if t.ndim == p.ndim + 1 and t.shape[-1] == 1:
+        t = t[..., 0]
+    elif p.ndim == t.ndim + 1 and p.shape[-1] == 1:
+        p = p[..., 0]
+    return t, p
+
+
 def binary_accuracy(y_true, y_pred, threshold=0.5):
-    pred = (_arr(y_pred) > threshold).astype(np.float32)
-    return np.mean(pred == _arr(y_true).astype(np.float32), axis=-1)
+    t, p = _same_rank(y_true, y_pred)
+    hits = ((p > threshold) == t.astype(np.float32)).astype(np.float32)
+    return hits if hits.ndim < 2 else np.mean(hits, axis=-1)
 
 
 def categorical_accuracy(y_true, y_pred):

@@ -128,3 +128,16 @@ def test_bad_arguments_name_the_metric():
         metrics.F1Score(average="mean")
     with pytest.raises(ValueError, match="Precision: thresholds must be in"):
         metrics.Precision(thresholds=[0.5, 1.5])
+
+
+def test_accuracy_of_flat_labels_against_one_sigmoid_unit():
+    """Labels (n,) against predictions (n, 1) compare row by row (Keras squeezes the 1), not
+    as an (n, n) broadcast that reads about 0.5 whatever the model does."""
+    import npconv
+
+    y = np.array([0.0, 1.0, 1.0, 0.0])
+    p = np.array([[0.1], [0.8], [0.3], [0.2]])
+    assert npconv.metrics.binary_accuracy(y, p).tolist() == [1.0, 1.0, 0.0, 1.0]
+    metric = npconv.metrics.resolve("accuracy", y, p)
+    metric.update_state(y, p)
+    assert float(metric.result()) == 0.75
