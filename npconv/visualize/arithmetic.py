@@ -98,8 +98,15 @@ def layer_spec(layer, in_shapes, out_shape, channels_first=False) -> dict:
         return {"op": "softmax"} if name == "softmax" else {"op": "act", "activation": name}
     if isinstance(layer, Softmax):
         return {"op": "softmax"} if layer.axis in (-1, len(out_shape)) else {"op": "none"}
-    if isinstance(layer, (ReLU, LeakyReLU, ELU)):
-        return {"op": "act", "activation": type(layer).__name__}
+    if isinstance(layer, ReLU):
+        return {"op": "act", "activation": "relu", "params": {
+            "max_value": None if layer.max_value is None else float(layer.max_value),
+            "negative_slope": float(layer.negative_slope), "threshold": float(layer.threshold)}}
+    if isinstance(layer, LeakyReLU):
+        return {"op": "act", "activation": "leaky_relu",
+                "params": {"negative_slope": float(layer.negative_slope)}}
+    if isinstance(layer, ELU):
+        return {"op": "act", "activation": "elu", "params": {"alpha": float(layer.alpha)}}
     shape_kept = tuple(in_shapes[0]) == tuple(out_shape)
     if isinstance(layer, core.Dropout) and shape_kept:  # SpatialDropout too: identity at inference
         return {"op": "copy"}
@@ -137,15 +144,25 @@ def _window(x, out_pos, kernel, strides, dilation, pads):
     return cells
 
 
-def apply_activation(name: str, z):
-    """An element-wise activation by its serialized name (or layer class name) on ``z``."""
+def apply_activation(name: str, z, params=None):
+    """An element-wise activation by its serialized name on ``z``; ``params`` are those of the
+    ReLU/LeakyReLU/ELU layers, applied as Keras defines them."""
     from .. import activations
 
     z = np.asarray(z, dtype=np.float32)
-    if name == "ReLU":  # layer defaults are plain ReLU unless configured
-        name = "relu"
-    fn = activations.get(name)
-    return np.asarray(getattr(fn(z), "data", fn(z)))
+    if params:
+        z64 = z.astype(np.float64)
+        if name == "relu":  # Keras's ReLU layer
+            top = params["max_value"]
+            out = np.where(z64 >= params["threshold"], z64,
+                           params["negative_slope"] * (z64 - params["threshold"]))
+            return np.minimum(out, top) if top is not None else out
+        if name == "leaky_relu":
+            return np.where(z64 >= 0, z64, params["negative_slope"] * z64)
+        if name == "elu":
+            return np.where(z64 > 0, z64, params["alpha"] * np.expm1(z64))
+    y = activations.get(name)(z.reshape(1))  # 1-D: the functions write into arrays in place
+    return np.asarray(getattr(y, "data", y)).reshape(z.shape)
 
 
 def pixel_arithmetic(spec: dict, inputs, output, index) -> dict:
@@ -248,7 +265,8 @@ def pixel_arithmetic(spec: dict, inputs, output, index) -> dict:
     elif op == "act":
         v = float(x.reshape(-1)[int(index)])
         out.update(sources=[v], activation=spec["activation"],
-                   result=float(apply_activation(spec["activation"], np.float32(v))))
+                   result=float(apply_activation(spec["activation"], np.float32(v),
+                                                 spec.get("params"))))
     elif op == "softmax":
         row = x.reshape(-1, x.shape[-1])[int(index) // x.shape[-1]].astype(np.float64)
         e = np.exp(row - row.max())

@@ -175,8 +175,8 @@ def page_data(model, x, y=None, class_names=None, max_display=MAX_DISPLAY, grad_
         })
 
     samples = [{"pred": int(p), "prob": float(probabilities[i, p]),
-                "label": None if labels is None else int(labels[i]),
-                "wrong": labels is not None and int(labels[i]) != int(p)}
+                "label": None if labels is None or labels[i] < 0 else int(labels[i]),
+                "wrong": labels is not None and labels[i] >= 0 and int(labels[i]) != int(p)}
                for i, p in enumerate(predicted)]
     inputs = [{"name": f"input:{k}", "thumb": _thumbnail(cl[f"input:{k}"])}
               for k in range(len(xs))]
@@ -184,32 +184,38 @@ def page_data(model, x, y=None, class_names=None, max_display=MAX_DISPLAY, grad_
         "model": model.name, "class_names": names, "samples": samples,
         "probabilities": probabilities.astype(np.float32), "values": values,
         "displays": displays, "nodes": nodes, "inputs": inputs,
-        "grad_cam": _grad_cams(model, xs, call_list, predicted, labels, n_classes,
+        "grad_cam": _grad_cams(model, xs, call_list, probabilities, labels,
                                channels_first) if grad_cam else None,
     }
 
 
 def _labels(y, n):
+    """Labels as int64, -1 where a label is unknown (``None`` in a list)."""
     from ._labels import to_labels
 
-    labels = to_labels(y)
+    if isinstance(y, (list, tuple)) and any(v is None for v in y):
+        labels = np.array([-1 if v is None else int(v) for v in y], np.int64)
+    else:
+        labels = to_labels(y)
     if len(labels) != n:
         raise ValueError(f"y has {len(labels)} labels for {n} inputs")
     return labels
 
 
-def _grad_cams(model, xs, call_list, predicted, labels, n_classes, channels_first):
+def _grad_cams(model, xs, call_list, probabilities, labels, channels_first):
     """Grad-CAM and saliency of every sample for each class the page offers, as uint8."""
     from ..layers.convolutional import BaseConv
 
     convs = [c for c in call_list if isinstance(c.layer, BaseConv) and c.layer.rank == 2]
     if xs[0].ndim != 4 or not convs:
         return None
+    n_classes = probabilities.shape[1]
     if n_classes <= MAX_CAM_CLASSES:
         classes = list(range(n_classes))
     else:
-        classes = sorted(set(predicted.tolist()) | set([] if labels is None
-                                                        else labels.tolist()))
+        known = [] if labels is None else [v for v in labels.tolist() if v >= 0]
+        top5 = np.argsort(-probabilities, axis=1)[:, :5].reshape(-1).tolist()
+        classes = sorted(set(known) | set(top5))
     conv = last_conv_call(model, call_list)
     cams, sals = [], []
     for c in classes:
@@ -272,6 +278,8 @@ def _encode(value):
         return {str(k): _encode(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_encode(v) for v in value]
+    if isinstance(value, np.bool_):
+        return bool(value)
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (np.floating,)):

@@ -2,7 +2,8 @@
 
 Run with TensorFlow's Keras (never needed by npconv):
 
-    CUDA_VISIBLE_DEVICES= TF_CPP_MIN_LOG_LEVEL=3 /tmp/refenv/bin/python tools/keras_references/grad_cam.py
+    CUDA_VISIBLE_DEVICES= TF_CPP_MIN_LOG_LEVEL=3 /tmp/refenv/bin/python \
+        tools/keras_references/grad_cam.py
 
 Writes ``tests/references/grad_cam.npz``: a small CNN's weights (``get_weights`` order), a batch
 of inputs, and the heatmaps of keras-io's ``vision/grad_cam.py`` recipe for the predicted
