@@ -305,16 +305,21 @@ def dense_table(spec, x, top=DENSE_TOP) -> dict:
     """
     kernel = spec["kernel"]
     rows = np.asarray(x, np.float32).reshape(-1, kernel.shape[0])
-    products = rows[:, :, None].astype(np.float64) * kernel[None]  # (rows, features, units)
-    total = products.sum(axis=1)
+    weights = np.ascontiguousarray(kernel.T)  # (units, features)
+    products = rows[:, None, :].astype(np.float64) * weights[None]  # (rows, units, features)
+    total = products.sum(axis=2)
     top = min(top, kernel.shape[0])
-    order = np.argsort(-np.abs(products), axis=1, kind="stable")[:, :top, :]
-    order = np.transpose(order, (0, 2, 1))  # (rows, units, top)
-    top_products = np.take_along_axis(np.transpose(products, (0, 2, 1)), order, axis=2)
-    top_inputs = np.take_along_axis(np.broadcast_to(rows[:, None, :], (
-        rows.shape[0], kernel.shape[1], kernel.shape[0])), order, axis=2)
-    top_weights = np.take_along_axis(np.broadcast_to(kernel.T[None], (
-        rows.shape[0], kernel.shape[1], kernel.shape[0])), order, axis=2)
+    magnitude = np.abs(products)
+    if top < kernel.shape[0]:  # the top candidates by partition, then sorted (largest first)
+        order = np.argpartition(-magnitude, top - 1, axis=2)[:, :, :top]
+    else:
+        order = np.broadcast_to(np.arange(top), products.shape[:2] + (top,))
+    by_size = np.argsort(-np.take_along_axis(magnitude, order, axis=2), axis=2, kind="stable")
+    order = np.take_along_axis(order, by_size, axis=2)
+    top_products = np.take_along_axis(products, order, axis=2)
+    top_inputs = rows[np.arange(len(rows))[:, None, None], order]
+    top_weights = np.take_along_axis(np.broadcast_to(weights[None], products.shape), order,
+                                     axis=2)
     bias = spec["bias"] if spec["bias"] is not None else np.zeros(kernel.shape[1], np.float32)
     return {"top_index": order.astype(np.int32), "top_input": top_inputs.astype(np.float32),
             "top_weight": top_weights.astype(np.float32), "top_product": top_products,

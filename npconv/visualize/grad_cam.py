@@ -79,8 +79,11 @@ def class_gradients(model, x, class_index=None, layer=None, wrt_input=False):
         leaf["t"] = Tensor(np.array(_trace.to_array(y), dtype=np.float32), requires_grad=True)
         return leaf["t"]
 
+    # only the watched tensor needs a gradient: the weights' would be work thrown away
     weights = list(getattr(model, "weights", []))
-    saved = [w.grad for w in weights]
+    saved = [(w.grad, w.requires_grad) for w in weights]
+    for w in weights:
+        w.requires_grad = False
     try:
         with enable_grad():
             values = _trace.run(call_list, xs, replace={target: watch})
@@ -99,8 +102,8 @@ def class_gradients(model, x, class_index=None, layer=None, wrt_input=False):
             pick[np.arange(len(scores)), classes] = 1.0
             (logits * Tensor(pick)).sum().backward()
     finally:
-        for w, g in zip(weights, saved):
-            w.grad = g
+        for w, (g, needed) in zip(weights, saved):
+            w.grad, w.requires_grad = g, needed
     grads = leaf["t"].grad
     if grads is None:
         grads = np.zeros_like(leaf["t"].data)

@@ -395,3 +395,17 @@ def test_command_explain_uses_the_recorded_dataset_and_reports_errors(digits_mod
     assert len(_payload((tmp_path / "p.html").read_text())["samples"]) == 2
     assert main(["explain", str(tmp_path / "missing.keras")]) == 1
     assert "no such model file" in capsys.readouterr().err
+
+
+def test_cifar10_cnn_page_for_8_inputs_is_under_15_mb():
+    """The issue's bound: tutorial 001/003's model (1.25 M weights, 32 x 32 x 32 maps) and 8
+    inputs. Every layer's exact output is kept, the Dense kernel is not (its top products are)."""
+    from npconv.cli.tutorial_models import cifar10_cnn
+    from npconv.visualize.explain import render
+
+    npconv.utils.set_random_seed(0)
+    model = cifar10_cnn((32, 32, 3), 10)
+    x = np.random.default_rng(10).random((8, 32, 32, 3), dtype=np.float32)
+    html = render(page_data(model, x, y=np.arange(8)))
+    assert 1e6 < len(html.encode()) < 15e6
+    assert len(_payload(html)["samples"]) == 8
