@@ -83,7 +83,7 @@ def screenshot(model, data, page, picture, width=1600, height=1100):
     x, y = x_test[chosen], y_test[chosen]
     explain(model, x, page, y=y, class_names=names)
     print(f"{page}: {page.stat().st_size / 1e6:.2f} MB for {len(x)} inputs")
-    info = page_data(model, x, y=y, class_names=names, grad_cam=False)
+    info = page_data(model, x, y=y, class_names=names, with_grad_cam=False)
     conv = max(j for j, n in enumerate(info["nodes"]) if n["kind"] == "Conv2D")
     out = value_of(info, info["nodes"][conv]["output"], 0)
     row, col, channel = np.unravel_index(int(out[..., :6].argmax()), out[..., :6].shape)

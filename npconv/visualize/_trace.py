@@ -56,17 +56,14 @@ def calls(model) -> list[Call]:
 
 def output_names(model, call_list) -> list[str]:
     """The value names of the model's outputs."""
-    if getattr(model, "_functional", False):
-        by_tensor = {}
-        from ..layers.input_layer import InputLayer
+    from ..layers.input_layer import InputLayer
 
-        j_call = {c.output: c for c in call_list}
+    if getattr(model, "_functional", False):
+        names = {id(t): f"input:{k}" for k, t in enumerate(model.inputs)}
         for j, node in enumerate(model._nodes):
-            if not isinstance(node.layer, InputLayer) and f"call:{j}" in j_call:
-                by_tensor[id(node.outputs[0])] = f"call:{j}"
-        for k, t in enumerate(model.inputs):
-            by_tensor.setdefault(id(t), f"input:{k}")
-        return [by_tensor[id(t)] for t in model.outputs]
+            if not isinstance(node.layer, InputLayer):
+                names[id(node.outputs[0])] = f"call:{j}"
+        return [names[id(t)] for t in model.outputs]
     return [call_list[-1].output] if call_list else ["input:0"]
 
 

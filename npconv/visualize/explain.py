@@ -35,11 +35,12 @@ import tempfile
 import numpy as np
 
 from . import _trace, arithmetic
-from .grad_cam import class_gradients, last_conv_call
+from .grad_cam import grad_cam, saliency
 
 MAX_DISPLAY = 48
 MAX_KERNEL = 4_000_000  # larger kernels are left off the page (the click shows the value only)
 MAX_DENSE_CELLS = 4096  # Dense outputs per sample with a stored top-contributions table
+MAX_DENSE_PRODUCTS = 20_000_000  # and at most this many products (inputs x units) per sample
 MAX_CAM_CLASSES = 20  # models with more classes get Grad-CAM for the top 5 and the labels
 
 
@@ -107,7 +108,8 @@ def _class_names(class_names, n):
     return names
 
 
-def page_data(model, x, y=None, class_names=None, max_display=MAX_DISPLAY, grad_cam=True):
+def page_data(model, x, y=None, class_names=None, max_display=MAX_DISPLAY,
+              with_grad_cam=True):
     """Every number the explainer page shows, as NumPy arrays in a dict (see ``explain``).
 
     ``values``: for each value name (``"input:k"``, ``"call:j"``) the batch in channels-last
@@ -157,8 +159,9 @@ def page_data(model, x, y=None, class_names=None, max_display=MAX_DISPLAY, grad_
             spec = {"op": "none", "reason": f"kernel of {spec['kernel'].size:,} weights"}
         if spec["op"] == "dense":
             cells = cl[call.output][0].size
-            if cells > MAX_DENSE_CELLS or spec["kernel"].size > 50 * MAX_KERNEL:
-                spec = {"op": "none", "reason": f"{cells:,} outputs"}
+            products = cl[call.inputs[0]][0].size * spec["kernel"].shape[1]
+            if cells > MAX_DENSE_CELLS or products > MAX_DENSE_PRODUCTS:
+                spec = {"op": "none", "reason": f"{cells:,} outputs of {products:,} products"}
             else:
                 tables = [arithmetic.dense_table(spec, cl[call.inputs[0]][i])
                           for i in range(len(xs[0]))]
@@ -184,8 +187,8 @@ def page_data(model, x, y=None, class_names=None, max_display=MAX_DISPLAY, grad_
         "model": model.name, "class_names": names, "samples": samples,
         "probabilities": probabilities.astype(np.float32), "values": values,
         "displays": displays, "nodes": nodes, "inputs": inputs,
-        "grad_cam": _grad_cams(model, xs, call_list, probabilities, labels,
-                               channels_first) if grad_cam else None,
+        "grad_cam": _grad_cams(model, xs, call_list, probabilities, labels)
+        if with_grad_cam else None,
     }
 
 
@@ -202,7 +205,7 @@ def _labels(y, n):
     return labels
 
 
-def _grad_cams(model, xs, call_list, probabilities, labels, channels_first):
+def _grad_cams(model, xs, call_list, probabilities, labels):
     """Grad-CAM and saliency of every sample for each class the page offers, as uint8."""
     from ..layers.convolutional import BaseConv
 
@@ -216,24 +219,16 @@ def _grad_cams(model, xs, call_list, probabilities, labels, channels_first):
         known = [] if labels is None else [v for v in labels.tolist() if v >= 0]
         top5 = np.argsort(-probabilities, axis=1)[:, :5].reshape(-1).tolist()
         classes = sorted(set(known) | set(top5))
-    conv = last_conv_call(model, call_list)
-    cams, sals = [], []
-    for c in classes:
-        acts, grads, _, _, _ = class_gradients(model, xs, c)
-        acts = arithmetic.to_channels_last(acts, channels_first)
-        grads = arithmetic.to_channels_last(grads, channels_first)
-        alpha = grads.astype(np.float64).mean(axis=(1, 2), keepdims=True)
-        cams.append(np.maximum((acts * alpha).sum(axis=-1), 0))
-        _, g_in, _, _, _ = class_gradients(model, xs, c, wrt_input=True)
-        g_in = arithmetic.to_channels_last(g_in, channels_first)
-        sals.append(np.abs(g_in).max(axis=-1))
+    layer = convs[-1].layer  # the last 2-D convolution, so that the map overlays the image
+    cams = [grad_cam(model, xs, class_index=c, layer=layer, normalize=False) for c in classes]
+    sals = [saliency(model, xs, class_index=c, normalize=False) for c in classes]
 
     def codes(maps):
         maps = np.stack(maps, axis=1)  # (N, classes, rows, cols)
         top = maps.max(axis=(2, 3), keepdims=True)
         return np.rint(maps / np.where(top > 0, top, 1) * 255).astype(np.uint8)
 
-    return {"layer": conv.layer.name, "classes": classes, "cams": codes(cams),
+    return {"layer": layer.name, "classes": classes, "cams": codes(cams),
             "saliency": codes(sals)}
 
 

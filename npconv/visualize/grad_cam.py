@@ -129,7 +129,12 @@ def grad_cam(model, x, class_index=None, layer=None, normalize=True):
             sample.
         layer: the convolution layer to explain (name or Layer); default the last one.
     """
-    acts, grads, _, _, call = class_gradients(model, x, class_index, layer)
+    return _grad_cam(model, x, class_index, layer, normalize)[0]
+
+
+def _grad_cam(model, x, class_index, layer, normalize):
+    """``(heatmaps, the classes explained)``."""
+    acts, grads, classes, _, call = class_gradients(model, x, class_index, layer)
     if getattr(call.layer, "data_format", "channels_last") == "channels_first":
         acts, grads = np.moveaxis(acts, 1, -1), np.moveaxis(grads, 1, -1)
     if acts.ndim < 3:
@@ -138,7 +143,7 @@ def grad_cam(model, x, class_index=None, layer=None, normalize=True):
     spatial = tuple(range(1, acts.ndim - 1))
     alpha = grads.astype(np.float64).mean(axis=spatial, keepdims=True)
     cam = np.maximum((acts * alpha).sum(axis=-1), 0.0).astype(np.float32)
-    return _normalize(cam) if normalize else cam
+    return (_normalize(cam) if normalize else cam), classes
 
 
 def saliency(model, x, class_index=None, normalize=True):
@@ -206,8 +211,7 @@ def show_grad_cam(model, x, y=None, class_names=None, class_index=None, layer=No
         images_cl = np.moveaxis(images, 1, -1)
     else:
         images_cl = images
-    cams = grad_cam(model, images, class_index=class_index, layer=layer)
-    _, _, classes, _, _ = class_gradients(model, images, class_index, layer)
+    cams, classes = _grad_cam(model, images, class_index, layer, normalize=True)
     labels = None if y is None else to_labels(y)[: len(images)]
     n = len(images)
     cols = min(n, 8)
