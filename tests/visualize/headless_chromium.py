@@ -139,6 +139,14 @@ class Browser:
             self.call("Input.dispatchMouseEvent", session=True, type=kind, x=x, y=y,
                       button="left" if kind != "mouseMoved" else "none", clickCount=1)
 
+    KEY_CODES = {"ArrowLeft": 37, "ArrowUp": 38, "ArrowRight": 39, "ArrowDown": 40}
+
+    def press(self, key):
+        """A key press and release, e.g. ``"ArrowRight"``."""
+        for kind in ("keyDown", "keyUp"):
+            self.call("Input.dispatchKeyEvent", session=True, type=kind, key=key, code=key,
+                      windowsVirtualKeyCode=self.KEY_CODES.get(key, 0))
+
     def screenshot(self, path, full_page=False):
         params = {"format": "png"}
         if full_page:

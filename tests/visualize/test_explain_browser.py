@@ -95,6 +95,15 @@ def test_page_in_headless_chromium(browser_path, tmp_path):
         kernel = expected["kernel"][..., 0].reshape(-1)
         np.testing.assert_allclose(browser.evaluate(KERNEL), kernel, atol=6e-5)  # 4 decimals
 
+        # the arrow keys step to the neighbouring value
+        browser.press("ArrowLeft" if col else "ArrowRight")
+        step = index + (-1 if col else 1) * out.shape[2]
+        moved = browser.evaluate(READ)
+        assert moved["index"] == step
+        assert moved["sum"] == pytest.approx(arithmetic_at(data, 0, conv, step)["sum"], abs=1e-6)
+        browser.press("ArrowRight" if col else "ArrowLeft")
+        assert browser.evaluate(READ)["sum"] == shown["sum"]
+
         # the tutorial's convolution: the same sum, the mask shown flipped
         browser.evaluate('document.querySelector("input[value=conv]").click()')
         flipped = browser.evaluate(READ)
