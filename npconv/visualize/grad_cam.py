@@ -180,6 +180,12 @@ def upsample(heatmap: np.ndarray, shape) -> np.ndarray:
     return (top * (1 - rf[:, None]) + bottom * rf[:, None]).astype(np.float32)
 
 
+def _colormap(name):
+    from ._figure import require_matplotlib
+
+    return require_matplotlib().colormaps[name]
+
+
 def _display_image(x):
     """A sample ``(rows, cols, channels)`` as something ``imshow`` draws: grey or RGB in
     [0, 1]."""
@@ -193,12 +199,14 @@ def _display_image(x):
 
 
 def show_grad_cam(model, x, y=None, class_names=None, class_index=None, layer=None,
-                  max_images=16, alpha=0.45, path=None):
-    """A grid of images with their Grad-CAM (jet colours) overlaid; return the ``Figure``.
+                  max_images=16, alpha=0.6, path=None):
+    """A grid of images with their Grad-CAM overlaid; return the ``Figure``.
 
-    Each panel is titled with the class explained (the prediction, unless ``class_index``) and,
-    when labels ``y`` are given, the true class (``Prediction: 7 - Actual: 7``). ``x`` holds
-    images ``(N, rows, cols, channels)`` for a one-input 2-D model.
+    The heatmap is drawn in jet colours with an opacity of ``alpha`` times its value, so that
+    the image shows through where the class has no evidence. Each panel is titled with the
+    class explained (``Prediction: 7 - Actual: 7`` when labels ``y`` are given; ``Class: ...``
+    with ``class_index``); a map that is zero everywhere says so. ``x`` holds images ``(N,
+    rows, cols, channels)`` for a one-input 2-D model.
     """
     from ._labels import class_name, to_labels
 
@@ -216,17 +224,27 @@ def show_grad_cam(model, x, y=None, class_names=None, class_index=None, layer=No
     n = len(images)
     cols = min(n, 8)
     rows = math.ceil(n / cols)
-    fig = new_figure(1.6 * cols, 1.8 * rows + 0.3)
+    fig = new_figure(1.6 * cols, 1.8 * rows + 0.5)
+    layer_name = last_conv_call(model, _trace.calls(model), layer).layer.name
+    fig.suptitle(f"Grad-CAM at '{layer_name}' for the "
+                 + ("predicted class" if class_index is None else "class named in each title")
+                 + " (red: most evidence)", fontsize=9)
+    jet = _colormap("jet")
     for i in range(n):
         ax = fig.add_subplot(rows, cols, i + 1)
         img = _display_image(images_cl[i])
         ax.imshow(img, cmap="gray" if img.ndim == 2 else None, interpolation="nearest")
-        heat = upsample(cams[i], img.shape[:2]) if cams[i].ndim == 2 else None
-        if heat is not None:
-            ax.imshow(heat, cmap="jet", alpha=alpha, vmin=0, vmax=1, interpolation="bilinear")
-        title = f"Grad-CAM: {class_name(int(classes[i]), class_names)}"
+        if cams[i].ndim == 2:
+            heat = upsample(cams[i], img.shape[:2])
+            overlay = jet(heat)
+            overlay[..., 3] = alpha * heat  # transparent where there is no evidence
+            ax.imshow(overlay, interpolation="bilinear")
+        name = class_name(int(classes[i]), class_names)
+        title = f"Prediction: {name}" if class_index is None else f"Class: {name}"
         if labels is not None:
-            title += f"\nActual: {class_name(int(labels[i]), class_names)}"
+            title += f" - Actual: {class_name(int(labels[i]), class_names)}"
+        if not cams[i].any():
+            title += "\n(zero everywhere)"
         ax.set_title(title, fontsize=7)
         ax.set_xticks([])
         ax.set_yticks([])

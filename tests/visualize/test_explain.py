@@ -285,8 +285,9 @@ def test_show_grad_cam_and_saliency_write_pngs(tmp_path):
     fig = show_grad_cam(model, x, y=[0, 1, 2, 0], class_names=["a", "b", "c"],
                         path=tmp_path / "cam.png")
     titles = [ax.get_title() for ax in fig.axes]
-    assert len(titles) == 4 and all(t.startswith("Grad-CAM: ") for t in titles)
-    assert titles[1].endswith("Actual: b")
+    predicted = model.predict(x, verbose=0).argmax(1)
+    assert titles[1].startswith(f"Prediction: {'abc'[predicted[1]]} - Actual: b")
+    assert len(titles) == 4 and "Grad-CAM at 'conv2d_1'" in fig.get_suptitle()
     assert matplotlib.image.imread(tmp_path / "cam.png").ndim == 3
     show_saliency(model, x, path=tmp_path / "sal.png")
     assert matplotlib.image.imread(tmp_path / "sal.png").shape[1] > 100
