@@ -114,12 +114,15 @@ def page_data(model, x, y=None, class_names=None, max_display=MAX_DISPLAY,
 
     ``values``: for each value name (``"input:k"``, ``"call:j"``) the batch in channels-last
     layout, or ``{"alias": name}`` when it equals another value element for element (Dropout,
-    Flatten). ``nodes``: one entry per layer call with ``name``, ``kind``, ``output_shape``
-    (Keras's, with the batch axis ``None``), ``params``, ``inputs``, ``output``, ``spec``
-    (``arithmetic.layer_spec``; for Dense with a ``table`` per sample from
-    ``arithmetic.dense_table``) and ``display``. ``samples``: the label, prediction and its
-    probability of each input. ``grad_cam``: uint8 heatmaps per sample and class, with the
-    saliency maps, or ``None`` when the model has no 2-D image input and convolution.
+    Flatten). ``displays``: what is drawn for each value (``_display``: uint8 maps on one
+    colour scale per sample, or bars). ``nodes``: one entry per layer call with ``name``,
+    ``kind``, ``output_shape`` (Keras's, with the batch axis ``None``), ``params``,
+    ``inputs``, ``output``, ``is_output`` and ``spec`` (``arithmetic.layer_spec``; a Dense
+    spec also holds a ``table`` per sample from ``arithmetic.dense_table``). ``samples``: the
+    label, prediction and its probability of each input; ``inputs``: their thumbnails.
+    ``grad_cam``: uint8 Grad-CAM and saliency maps per sample and class (each scaled by its
+    own maximum), or ``None`` when the model has no 2-D image input and convolution, or when
+    ``with_grad_cam`` is false.
     """
     from .. import no_grad
 
@@ -305,7 +308,8 @@ def explain(model, x, path, y=None, class_names=None, title=None, max_display=MA
         x: the inputs, prepared as the model expects them (e.g. float images in [0, 1]):
             ``(N, rows, cols, channels)``, one sample, or a list of batches for a model with
             several inputs. Each becomes one entry of the page's input strip; keep it small
-            (the page stores every layer's output for each input).
+            (the page stores every layer's output for each input: tutorial 001/003's
+            ``cifar10_cnn`` with 8 inputs makes a page of 5.6 MB).
         y: the true labels (integers or one-hot), to mark misclassified inputs.
         class_names: names of the classes, for the bars and titles.
         title: the page title (default "npconv explain: <model name>").
