@@ -1,4 +1,5 @@
-"""The ``npconv`` command: ``npconv train | evaluate | predict | summary | datasets | bench``.
+"""The ``npconv`` command: ``npconv train | evaluate | predict | summary | explain | datasets |
+bench``.
 
 ``npconv train`` with no arguments trains tutorial 004's CNN on the bundled digits sample (about
 a minute on two cores) and writes the model, its history and pictures into
@@ -127,6 +128,23 @@ def build_parser():
                              description="Print a saved model's summary table.")
     summary.add_argument("model", help="a model file written by npconv train or model.save")
 
+    explain = sub.add_parser(
+        "explain", help="write an HTML page showing the model at work, layer by layer",
+        description="Write one self-contained HTML page (open it from disk, no network) with "
+                    "every layer's activation maps for the chosen inputs, the arithmetic of "
+                    "any value on a click, and Grad-CAM and saliency maps.")
+    explain.add_argument("model", help="a model file (npconv's .keras, or a Keras .keras/.h5)")
+    explain.add_argument("files", nargs="*", metavar="IMAGE",
+                         help="inputs: images (needs Pillow) or .npy arrays")
+    explain.add_argument("--dataset", type=_dataset_choice,
+                         help="add test images of this data set (misclassified ones included)")
+    explain.add_argument("--count", type=_positive_int, default=8,
+                         help="how many test images of --dataset (default 8)")
+    explain.add_argument("--invert", action="store_true",
+                         help="invert the images (dark digits on a light background)")
+    explain.add_argument("--out", default="explain.html",
+                         help="the page to write (default: explain.html)")
+
     datasets = sub.add_parser("datasets", help="where each data set is found, or why not",
                               description="Report where each data set would be loaded from, "
                                           "without downloading anything.")
@@ -150,6 +168,10 @@ def main(argv=None) -> int:
             from .train import train
 
             train(args)
+        elif args.command == "explain":
+            from .explain import explain
+
+            explain(args)
         else:
             from . import commands
 

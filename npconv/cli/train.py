@@ -3,8 +3,8 @@
 Writes into ``<out>/<timestamp>/``: ``model.keras`` (npconv's safe model file),
 ``history.json``, ``report.json`` (the settings and the test scores) and, when matplotlib is
 installed, ``learning_curves.png``, ``predictions.png`` (tutorial 002's "Prediction: X -
-Actual: Y" grid), ``filters.png``, ``feature_maps.png`` (tutorial 004's picture) and
-``confusion_matrix.png``.
+Actual: Y" grid), ``filters.png``, ``feature_maps.png`` (tutorial 004's picture),
+``confusion_matrix.png`` and ``grad_cam.png`` (where the model looked: Grad-CAM of test images).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from . import data as data_module
 from .tutorial_models import TUTORIAL_MODELS, build_from_file
 
 PICTURES = ("learning_curves.png", "predictions.png", "filters.png", "feature_maps.png",
-            "confusion_matrix.png")
+            "confusion_matrix.png", "grad_cam.png")
 
 
 def run_folder(out):
@@ -125,6 +125,8 @@ def draw_pictures(folder, model, history, data, predicted, out=print):
         PICTURES[3]: lambda path: visualize.show_feature_maps(model, data.x_test[0], path=path),
         PICTURES[4]: lambda path: visualize.plot_confusion_matrix(
             data.y_test, predicted, class_names=names, path=path),
+        PICTURES[5]: lambda path: visualize.show_grad_cam(
+            model, data.x_test[:16], data.y_test[:16], class_names=names, path=path),
     }
     drawn = []
     for name, plot in plots.items():
