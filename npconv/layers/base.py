@@ -280,6 +280,9 @@ class Layer:
         out_shape = self.compute_output_shape(shapes)
         node = Node(self, inputs, kwargs)
         self.inbound_nodes.append(node)
+        if _several_shapes(out_shape):  # a layer or model with several outputs
+            node.outputs = [KerasTensor(s, dtype=self.dtype, node=node) for s in out_shape]
+            return list(node.outputs)
         output = KerasTensor(out_shape, dtype=self.dtype, node=node)
         node.outputs = [output]
         return output
@@ -325,6 +328,11 @@ def _keras2_input_shape(layer, batch_size, input_dim, input_length):
         dim = None if input_dim is None else int(input_dim)
         return (batch_size, length, dim)
     return (batch_size, int(input_dim))
+
+
+def _several_shapes(shape):
+    return isinstance(shape, list) and bool(shape) and all(
+        isinstance(s, (tuple, list)) for s in shape)
 
 
 def _is_symbolic(inputs) -> bool:

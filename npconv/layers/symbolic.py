@@ -24,6 +24,15 @@ class Node:
         xs = self.inputs if isinstance(self.inputs, (list, tuple)) else [self.inputs]
         return [x.node for x in xs if x.node is not None]
 
+    def bind(self, values, result):
+        """Record this call's ``result`` in ``values`` under the ids of its output tensors:
+        one, or one per output of a layer or model that returns several."""
+        if len(self.outputs) == 1:
+            values[id(self.outputs[0])] = result
+        else:
+            for tensor, value in zip(self.outputs, result):
+                values[id(tensor)] = value
+
 
 class KerasTensor:
     """A placeholder for data flowing through a functional model: a shape and its origin."""

@@ -102,7 +102,7 @@ def _clone_functional(model, input_tensors, clone_function):
             args = [values[id(t)] for t in node.inputs]
         else:
             args = values[id(node.inputs)]
-        values[id(node.outputs[0])] = clones[id(layer)](args, **node.kwargs)
+        node.bind(values, clones[id(layer)](args, **node.kwargs))
     outputs = [values[id(t)] for t in model.outputs]
     return Model(
         given[0] if model._single_input else given,

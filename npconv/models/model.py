@@ -108,7 +108,7 @@ class Model(Trainer, Layer):
                 args = [values[id(t)] for t in node.inputs]
             else:
                 args = values[id(node.inputs)]
-            values[id(node.outputs[0])] = apply(node, args)
+            node.bind(values, apply(node, args))
         outs = [values[id(t)] for t in self.outputs]
         return outs[0] if self._single_output else outs
 
@@ -129,6 +129,12 @@ class Model(Trainer, Layer):
         if self._functional:
             return
         super().check_input_shape(shape)
+
+    def compute_output_shape(self, input_shape):
+        if self._functional:  # the graph's own output shapes (a list for several outputs)
+            out = self.built_output_shape
+            return [tuple(s) for s in out] if isinstance(out, list) else tuple(out)
+        return super().compute_output_shape(input_shape)
 
     # layers and weights
     @property

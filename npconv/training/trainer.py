@@ -106,7 +106,14 @@ class Trainer:
 
     def _output_names(self):
         if getattr(self, "_functional", False):
-            return [t.node.layer.name for t in self.outputs]
+            names = []
+            for t in self.outputs:
+                layer, outs = t.node.layer, t.node.outputs
+                if len(outs) > 1 and hasattr(layer, "_output_names"):  # a multi-output model
+                    names.append(layer._output_names()[outs.index(t)])
+                else:
+                    names.append(layer.name)
+            return [n if names.count(n) == 1 else f"{n}_{i}" for i, n in enumerate(names)]
         return [self.layers[-1].name if self.layers else "output"]
 
     def _check_compiled(self, what):

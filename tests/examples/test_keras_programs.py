@@ -59,7 +59,7 @@ def check_mnist_transfer_cnn(ns):
 
 
 def check_mnist_siamese(ns):
-    assert ns["te_acc"] > 0.5
+    assert ns["te_acc"] > 0.6  # 3 epochs; real Keras 2 gets 0.73 on these pairs, chance 0.5
 
 
 def check_lenet5(ns):
@@ -97,6 +97,8 @@ def check_mnist_acgan(ns):
     assert np.all(np.isfinite(ns["history"]["generator"][-1]))
 
 
+# Epochs where one is too few to check that the program learns.
+EPOCHS = {"mnist_siamese.py": 3}
 PROGRAM_NAMES = sorted(p.name for p in PROGRAMS.glob("[!_]*.py"))
 
 
@@ -109,7 +111,7 @@ def test_every_program_has_a_check_and_a_keras_reference():
 
 @pytest.mark.parametrize("name", PROGRAM_NAMES)
 def test_program_runs_under_npconv(name, data_dir):
-    ns = run_program(PROGRAMS / name, package="npconv")
+    ns = run_program(PROGRAMS / name, package="npconv", epochs=EPOCHS.get(name, 1))
     for model, count in KERAS[name]["count_params"].items():
         assert ns[model].count_params() == count, model
     globals()[f"check_{name[:-3]}"](ns)
