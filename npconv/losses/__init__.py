@@ -263,8 +263,31 @@ def reduce_values(values, reduction, sample_weight=None):
     return array.div(total, count)
 
 
+def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
+    """Keras 3's rule for targets and predictions whose ranks differ by one: a trailing axis of
+    size 1 is dropped from the longer one, except that a rank-1 shorter one gets an axis added
+    instead (labels ``(n,)`` against predictions ``(n, 1)`` both become ``(n, 1)``), so a
+    user's loss never broadcasts them to ``(n, n)``."""
+
+    def expand(x):
+        return array.reshape(x, (*x.shape, 1)) if isinstance(x, Tensor) else xp.expand_dims(
+            xp.asarray(x), -1)
+
+    def squeeze(x):
+        return array.reshape(x, x.shape[:-1]) if isinstance(x, Tensor) else xp.asarray(x)[..., 0]
+
+    r1, r2 = len(xp.shape(x1)), len(xp.shape(x2))
+    if r1 == r2 + 1 and xp.shape(x1)[-1] == 1:
+        return (x1, expand(x2)) if r2 == 1 and expand_rank_1 else (squeeze(x1), x2)
+    if r2 == r1 + 1 and xp.shape(x2)[-1] == 1:
+        return (expand(x1), x2) if r1 == 1 and expand_rank_1 else (x1, squeeze(x2))
+    return x1, x2
+
+
 class LossFunctionWrapper(Loss):
-    """A loss object around a per-sample function ``fn(y_true, y_pred, **kwargs)``."""
+    """A loss object around a per-sample function ``fn(y_true, y_pred, **kwargs)``; targets and
+    predictions whose ranks differ by one are first brought to the same rank, as Keras does
+    (``squeeze_or_expand_to_same_rank``)."""
 
     def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
@@ -272,6 +295,7 @@ class LossFunctionWrapper(Loss):
         self.fn_kwargs = kwargs
 
     def call(self, y_true, y_pred):
+        y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
         return self.fn(y_true, y_pred, **self.fn_kwargs)
 
     def get_config(self):

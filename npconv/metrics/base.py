@@ -165,7 +165,8 @@ class Mean(Metric):
 
 
 class MeanMetricWrapper(Mean):
-    """The mean of a per-sample function ``fn(y_true, y_pred, **kwargs)``."""
+    """The mean of a per-sample function ``fn(y_true, y_pred, **kwargs)`` (targets and
+    predictions brought to the same rank first, as for losses)."""
 
     def __init__(self, fn, name=None, dtype=None, **kwargs):
         self.fn = fn
@@ -173,6 +174,9 @@ class MeanMetricWrapper(Mean):
         super().__init__(name=name or getattr(fn, "__name__", "metric"), dtype=dtype)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
+        from ..losses import squeeze_or_expand_to_same_rank
+
+        y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
         super().update_state(self.fn(y_true, y_pred, **self.fn_kwargs), sample_weight)
 
     def get_config(self):
