@@ -31,6 +31,7 @@ _SUBMODULES = {
     "models",
     "ops",
     "optimizers",
+    "random",
     "regularizers",
     "training",
     "utils",
@@ -41,6 +42,7 @@ _LAZY = {
     "Model": ("models", "Model"),
     "Input": ("layers", "Input"),
     "Layer": ("layers", "Layer"),
+    "GradientTape": ("autograd", "GradientTape"),
 }
 
 

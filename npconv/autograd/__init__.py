@@ -4,6 +4,7 @@
 - ``Function``: ``forward``/``backward`` on arrays; calling one builds the graph.
 - ``backward(y)``: reverse-mode over the graph, gradients accumulated for fan-out.
 - ``no_grad()``: run without recording (inference, weight updates).
+- ``GradientTape``: tf.GradientTape's API (``tape.gradient(loss, weights)``) for custom steps.
 - ``gradcheck``: compare backward with central finite differences.
 
 Gradients are plain arrays (first-order only), which keeps backward passes as fast as
@@ -13,6 +14,7 @@ hand-written NumPy.
 from .function import Function
 from .graph import backward
 from .mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .tape import GradientTape
 from .tensor import Tensor, as_array, as_tensor
 from .variable import Variable
 
@@ -21,6 +23,7 @@ __all__ = [
     "Variable",
     "Function",
     "backward",
+    "GradientTape",
     "no_grad",
     "enable_grad",
     "is_grad_enabled",
