@@ -72,6 +72,16 @@ mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
 
 
+def kl_divergence(y_true, y_pred):
+    """Kullback-Leibler divergence ``sum(y_true * log(y_true / y_pred))`` over the last axis,
+    both clipped to ``[epsilon, 1]`` as Keras does (knowledge distillation's loss)."""
+    from ..backend import epsilon
+
+    t = array.clip(y_true, epsilon(), 1.0)
+    p = array.clip(y_pred, epsilon(), 1.0)
+    return array.sum(t * array.log(t / p), axis=-1)
+
+
 class Loss:
     """Base class: ``call(y_true, y_pred)`` gives per-sample values; ``__call__`` reduces."""
 
@@ -203,6 +213,11 @@ class Huber(LossFunctionWrapper):
         super().__init__(huber, name=name, reduction=reduction, delta=delta)
 
 
+class KLDivergence(LossFunctionWrapper):
+    def __init__(self, reduction="sum_over_batch_size", name="kl_divergence"):
+        super().__init__(kl_divergence, name=name, reduction=reduction)
+
+
 def _snake(name):
     from ..layers.base import to_snake_case
 
@@ -219,6 +234,8 @@ _BY_NAME = {
     "mae": MeanAbsoluteError,
     "huber": Huber,
     "huber_loss": Huber,
+    "kl_divergence": KLDivergence,
+    "kld": KLDivergence,
 }
 _CLASSES = {c.__name__: c for c in set(_BY_NAME.values())}
 _FUNCTIONS = {
@@ -228,6 +245,7 @@ _FUNCTIONS = {
     mean_squared_error: MeanSquaredError,
     mean_absolute_error: MeanAbsoluteError,
     huber: Huber,
+    kl_divergence: KLDivergence,
 }
 
 

@@ -15,6 +15,7 @@ generator, so ``set_random_seed`` repeats a run exactly.
 
 from __future__ import annotations
 
+import inspect
 import signal
 import sys
 import threading
@@ -249,6 +250,13 @@ class Trainer:
             total = term if total is None else total + term
         return total
 
+    def _compute_loss(self, x, y, y_pred, sample_weight, training):
+        """``compute_loss``, passing ``training`` only to an override that takes it (Keras
+        3.0's signature had none)."""
+        if "training" in inspect.signature(self.compute_loss).parameters:
+            return self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return self.compute_loss(x, y, y_pred, sample_weight)
+
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Update the compiled metrics with this batch; return ``get_metrics_result()``."""
         if self.compiled and y is not None and any(self._metric_specs):
@@ -268,7 +276,7 @@ class Trainer:
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         with GradientTape() as tape:
             y_pred = self(x, training=True)
-            loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+            loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
         if loss is None:
             raise ValueError(
                 f"Model '{self.name}' has no loss to train on: compile() got no loss and the "
@@ -292,7 +300,7 @@ class Trainer:
         """Loss and metrics of one batch, without training; returns the logs."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
-        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
         if loss is not None:
             self._loss_trackers[0].update_state(_scalar(loss), sample_weight=_batch_length(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)

@@ -1,4 +1,5 @@
-"""Utilities with Keras's names: ``to_categorical``, ``normalize``, ``set_random_seed``.
+"""Utilities with Keras's names: ``to_categorical``, ``normalize``, ``set_random_seed``,
+``PyDataset``/``Sequence`` and ``pack_x_y_sample_weight``/``unpack_x_y_sample_weight``.
 
 ``npconv.utils.np_utils`` is the Keras 2 module path the tutorials import.
 """
@@ -11,7 +12,16 @@ import numpy as np
 
 from .. import backend
 
-__all__ = ["set_random_seed", "to_categorical", "normalize", "np_utils"]
+__all__ = [
+    "set_random_seed",
+    "to_categorical",
+    "normalize",
+    "np_utils",
+    "PyDataset",
+    "Sequence",
+    "pack_x_y_sample_weight",
+    "unpack_x_y_sample_weight",
+]
 
 
 def set_random_seed(seed: int) -> None:
@@ -60,4 +70,9 @@ def normalize(x, axis=-1, order=2):
     return x / norm
 
 
+from ..training.adapters import (  # noqa: E402
+    pack_x_y_sample_weight,
+    unpack_x_y_sample_weight,
+)
 from . import np_utils  # noqa: E402  - Keras 2's `npconv.utils.np_utils.to_categorical`
+from .py_dataset import PyDataset, Sequence  # noqa: E402
