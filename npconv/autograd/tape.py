@@ -36,8 +36,11 @@ def gradients(targets, sources, output_gradients=None, retain_graph=False):
     ``output_gradients``: the gradient flowing into each target (ones when ``None``).
 
     The walk is ``autograd.graph.backward``'s (highest ``generation`` first, fan-out summed),
-    with the gradients kept in a dict instead of the tensors' ``.grad``.
+    with the gradients kept in a dict instead of the tensors' ``.grad``, and only over the part
+    of the graph that leads to a source (``_paths_to``): the distiller's teacher and, in a
+    GAN's generator step, the discriminator's weight gradients are never computed.
     """
+    paths = _paths_to(targets, sources)
     grads: dict[int, object] = {}
     keep: dict[int, Tensor] = {}  # keeps each keyed tensor alive, so no id is reused
     wanted = {id(s) for s in sources}
@@ -73,7 +76,7 @@ def gradients(targets, sources, output_gradients=None, retain_graph=False):
                     f"the target has shape {y.shape}"
                 )
         add(y, g)
-        if y.creator is not None:
+        if y.creator is not None and id(y.creator) in paths:
             push(y.creator)
 
     done = []
@@ -87,10 +90,14 @@ def gradients(targets, sources, output_gradients=None, retain_graph=False):
             if out is not None and id(out) not in wanted:
                 grads.pop(id(out), None)  # used: intermediate gradients are dropped at once
                 keep.pop(id(out), None)
-        gxs = f.backward(*gys)
+        recorded, f.needs_grad = f.needs_grad, paths[id(f)]
+        try:
+            gxs = f.backward(*gys)
+        finally:
+            f.needs_grad = recorded
         if not isinstance(gxs, tuple):
             gxs = (gxs,)
-        for x, gx, need in zip(f.inputs, gxs, f.needs_grad):
+        for x, gx, need in zip(f.inputs, gxs, paths[id(f)]):
             if not need or gx is None:
                 continue
             if gx.shape != x.shape:
@@ -99,13 +106,38 @@ def gradients(targets, sources, output_gradients=None, retain_graph=False):
                     f"for an input of shape {x.shape}"
                 )
             add(x, gx)
-            if x.creator is not None:
+            if x.creator is not None and id(x.creator) in paths:
                 push(x.creator)
         done.append(f)
     if not retain_graph:
         for f in done:
             f.inputs = ()
     return [grads.get(id(s)) for s in sources]
+
+
+def _paths_to(targets, sources):
+    """For each function on a path from a source to a target: one flag per input, whether a
+    gradient must flow into it (the input is a source or was made by such a function).
+    Functions that lead to no source are left out."""
+    functions, stack, seen = [], [t.creator for t in targets if t.creator is not None], set()
+    while stack:
+        f = stack.pop()
+        if id(f) in seen:
+            continue
+        seen.add(id(f))
+        functions.append(f)
+        stack.extend(x.creator for x in f.inputs if x.creator is not None)
+    source_ids = {id(s) for s in sources}
+    paths: dict[int, tuple] = {}
+    for f in sorted(functions, key=lambda f: f.generation):  # inputs' creators come first
+        flags = tuple(
+            bool(need)
+            and (id(x) in source_ids or (x.creator is not None and id(x.creator) in paths))
+            for x, need in zip(f.inputs, f.needs_grad)
+        )
+        if any(flags):
+            paths[id(f)] = flags
+    return paths
 
 
 def _flatten(structure, out):
