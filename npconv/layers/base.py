@@ -154,6 +154,15 @@ class Layer:
         return [v for v in self._all_weights() if not v.requires_grad]
 
     @property
+    def trainable_variables(self) -> list[Variable]:
+        """Keras's other name for ``trainable_weights``."""
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list[Variable]:
+        return self.non_trainable_weights
+
+    @property
     def variables(self) -> list[Variable]:
         return list(self._all_weights())
 

@@ -34,7 +34,8 @@ class Model(Trainer, Layer):
 
     def __setattr__(self, key, value):
         # A subclassed model's layers and metrics are the ones set as its attributes (alone
-        # or in a list), in the order they were set, as in Keras.
+        # or in a list), in the order they were set, as in Keras; metrics in private
+        # attributes (the trainer's own loss trackers) are not.
         if hasattr(self, "_tracked_layers") and not key.startswith("_tracked"):
             from ..metrics import Metric
 
@@ -42,7 +43,7 @@ class Model(Trainer, Layer):
             for item in items:
                 if isinstance(item, Layer) and all(item is not t for t in self._tracked_layers):
                     self._tracked_layers.append(item)
-                elif isinstance(item, Metric) and all(
+                elif isinstance(item, Metric) and not key.startswith("_") and all(
                     item is not t for t in self._tracked_metrics
                 ):
                     self._tracked_metrics.append(item)

@@ -180,13 +180,14 @@ class Trainer:
 
     @property
     def metrics(self):
-        """The metrics ``fit`` reports and resets each epoch: the loss tracker(s), the compiled
-        metrics (once the first batch has built them) and every ``npconv.metrics.Metric`` set
-        as an attribute of the model (``self.loss_tracker = Mean(name="loss")``). A model
-        with a custom ``train_step`` overrides this property to list its own trackers."""
+        """The metrics ``fit`` reports and resets each epoch: the loss tracker(s) (unless a
+        custom ``train_step`` computes the only loss), the compiled metrics (once the first
+        batch has built them) and every ``npconv.metrics.Metric`` set as an attribute of the
+        model (``self.loss_tracker = Mean(name="loss")``). A model with a custom
+        ``train_step`` may override this property to list its own trackers."""
         out = []
-        if self.compiled:
-            out += list(self._loss_trackers)
+        if self.compiled and (self._has_compiled_loss() or not self._overrides("train_step")):
+            out += list(self._loss_trackers)  # kept only where a default step updates them
             if self._metrics is not None:
                 out += [m for group in self._metrics for m in group]
         for m in getattr(self, "_tracked_metrics", []):
