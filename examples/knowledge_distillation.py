@@ -125,14 +125,14 @@ def train_teacher(teacher, x_train, y_train, epochs=5, verbose="auto"):
     return teacher
 
 
-def make_distiller(student, teacher):
+def make_distiller(student, teacher, learning_rate=0.001):
     # The teacher is trained and fixed. (The Keras original leaves it trainable, so the default
     # training step, which differentiates with respect to all of the distiller's trainable
     # weights, would update the teacher too, through the distillation term.)
     teacher.trainable = False
     distiller = Distiller(student=student, teacher=teacher)
     distiller.compile(
-        optimizer=npconv.optimizers.Adam(),
+        optimizer=npconv.optimizers.Adam(learning_rate),
         metrics=[npconv.metrics.SparseCategoricalAccuracy()],
         student_loss_fn=npconv.losses.SparseCategoricalCrossentropy(from_logits=True),
         distillation_loss_fn=npconv.losses.KLDivergence(),
