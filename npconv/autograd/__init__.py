@@ -14,7 +14,6 @@ hand-written NumPy.
 from .function import Function
 from .graph import backward
 from .mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .tape import GradientTape
 from .tensor import Tensor, as_array, as_tensor
 from .variable import Variable
 
@@ -31,3 +30,12 @@ __all__ = [
     "as_tensor",
     "as_array",
 ]
+
+
+def __getattr__(name):
+    # loaded on first use, so that ``import npconv`` stays as small as it was
+    if name == "GradientTape":
+        from .tape import GradientTape
+
+        return GradientTape
+    raise AttributeError(f"module 'npconv.autograd' has no attribute {name!r}")
