@@ -191,3 +191,23 @@ def test_generator_errors_reach_the_caller_and_running_out_warns():
         history = model.fit(_batches(x, y, forever=False), epochs=3, verbose=0)
     assert len(history.history["loss"]) == 1  # the generator ended with the first epoch
     assert any("ran out of data" in str(w.message) for w in caught)
+
+
+def test_no_grad_in_a_loader_thread_does_not_stop_training():
+    """Grad recording is per thread: a PyDataset that runs npconv under ``no_grad`` on its
+    worker threads leaves the training step's recording on."""
+    x, y, _ = _data()
+
+    class Quiet(Batches):
+        def __getitem__(self, i):
+            with npconv.no_grad():
+                assert not npconv.autograd.is_grad_enabled()
+                return super().__getitem__(i)
+
+    ref = _model()
+    ref.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    model = _model()
+    model.fit(Quiet(x, y, workers=2), epochs=1, shuffle=False, verbose=0)
+    for a, b in zip(ref.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert npconv.autograd.is_grad_enabled()
