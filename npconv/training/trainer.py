@@ -37,6 +37,7 @@ from .adapters import (
     unpack_x_y_sample_weight,
     warn_out_of_data,
 )
+from .compile_utils import CompiledLoss, CompileMetrics
 from .progbar import Progbar, format_duration, format_value
 
 
@@ -105,7 +106,6 @@ class Trainer:
                 )
         self.loss = loss
         self._metric_specs = _metric_specs(metrics, n_out, names)
-        self._metrics = None
         self._loss_trackers = [M.Mean(name="loss")]
         if n_out > 1:
             self._loss_trackers += [M.Mean(name=f"{n}_loss") for n in names]
@@ -163,37 +163,45 @@ class Trainer:
             )
 
     # metrics
-    def _build_metrics(self, ys, preds):
-        from .. import metrics as M
-
-        self._metrics = []
-        multi = len(ys) > 1
-        names = self._output_names()
-        for i, (spec, y, p) in enumerate(zip(self._metric_specs, ys, preds)):
-            out = []
-            for item in spec or []:
-                metric = M.resolve(item, y, p)
-                if multi:
-                    metric.name = f"{names[i]}_{metric.name}"
-                out.append(metric)
-            self._metrics.append(out)
-
     @property
     def metrics(self):
         """The metrics ``fit`` reports and resets each epoch: the loss tracker(s) (unless a
-        custom ``train_step`` computes the only loss), the compiled metrics (once the first
-        batch has built them) and every ``npconv.metrics.Metric`` set as an attribute of the
-        model (``self.loss_tracker = Mean(name="loss")``). A model with a custom
-        ``train_step`` may override this property to list its own trackers."""
+        custom ``train_step`` computes the only loss), the ``compile_metrics`` container of
+        the compiled metrics (``npconv.training.compile_utils``) and every
+        ``npconv.metrics.Metric`` set as an attribute of the model
+        (``self.loss_tracker = Mean(name="loss")``). A model with a custom ``train_step`` may
+        override this property to list its own trackers."""
         out = []
         if self.compiled and (self._has_compiled_loss() or not self._overrides("train_step")):
             out += list(self._loss_trackers)  # kept only where a default step updates them
-            if self._metrics is not None:
-                out += [m for group in self._metrics for m in group]
+        if self.compiled and any(self._metric_specs):
+            out.append(self._compile_metrics)
         for m in getattr(self, "_tracked_metrics", []):
             if all(m is not known for known in out):
                 out.append(m)
         return out
+
+    @property
+    def _metric_specs(self):
+        """``compile(metrics=...)`` as one list per output; setting it (as loading a model
+        file does) makes a new ``compile_metrics`` container for them."""
+        return self._compile_metrics.specs
+
+    @_metric_specs.setter
+    def _metric_specs(self, specs):
+        self._compile_metrics = CompileMetrics(specs, self._output_names())
+
+    @property
+    def compiled_metrics(self):
+        """Keras 2's handle on the compiled metrics (``compiled_metrics.update_state(y,
+        y_pred)`` in a custom ``train_step``); the ``compile_metrics`` container."""
+        return self._compile_metrics if self.compiled else None
+
+    @property
+    def compiled_loss(self):
+        """Keras 2's ``compiled_loss(y, y_pred, sample_weight, regularization_losses)`` for
+        custom steps: the compiled losses plus the penalties given, tracked as ``loss``."""
+        return CompiledLoss(self) if self.compiled else None
 
     def reset_metrics(self):
         for metric in self.metrics:
@@ -204,7 +212,12 @@ class Trainer:
 
     @property
     def metrics_names(self):
-        return [m.name for m in self.metrics] or ["loss"]
+        """The names of the logged values (the compiled metrics one by one, as Keras 2)."""
+        names = []
+        for m in self.metrics:
+            inner = m.metrics if isinstance(m, CompileMetrics) else [m]
+            names += [x.name for x in inner]
+        return names or ["loss"]
 
     def get_metrics_result(self):
         """``{name: value}`` of every metric in ``metrics`` (what the default steps return)."""
@@ -225,30 +238,40 @@ class Trainer:
         """The total loss of one batch: each output's compiled loss (times its
         ``loss_weight``) plus ``self.losses`` (``add_loss`` and regularization penalties).
         ``None`` when there is neither. Override it to compute a loss of your own."""
-        terms = []
-        if self._has_compiled_loss():
-            if y is None:
-                raise ValueError(
-                    "compile(loss=...) needs targets, but the batch holds x only: pass y "
-                    "(or batches of (x, y)), or compute the loss in the model (add_loss, "
-                    "compute_loss or train_step)"
-                )
-            ys = list(y) if isinstance(y, (list, tuple)) else [y]
-            preds = list(y_pred) if isinstance(y_pred, (list, tuple)) else [y_pred]
-            for loss_fn, weight, t, p in zip(self.compiled_losses, self.loss_weights, ys, preds):
-                if loss_fn is None:
-                    terms.append(None)
-                    continue
-                value = loss_fn(t, p, sample_weight=sample_weight)
-                terms.append(value if weight == 1.0 else value * weight)
-            if len(self._loss_trackers) > 1:
-                n = _batch_length(x)
-                for tracker, term in zip(self._loss_trackers[1:], terms):
-                    if term is not None:
-                        tracker.update_state(_scalar(term), sample_weight=n)
-        total = None
-        for term in [t for t in terms if t is not None] + list(self.losses):
+        total = self._compiled_terms(y, y_pred, sample_weight)
+        for term in self.losses:
             total = term if total is None else total + term
+        return total
+
+    def _compiled_terms(self, y, y_pred, sample_weight):
+        """The sum of the outputs' compiled losses (``None`` without any); with several
+        outputs, each one's value goes to its ``<output>_loss`` tracker."""
+        if not self._has_compiled_loss():
+            return None
+        if y is None:
+            raise ValueError(
+                "compile(loss=...) needs targets, but the batch holds x only: pass y "
+                "(or batches of (x, y)), or compute the loss in the model (add_loss, "
+                "compute_loss or train_step)"
+            )
+        ys = list(y) if isinstance(y, (list, tuple)) else [y]
+        preds = list(y_pred) if isinstance(y_pred, (list, tuple)) else [y_pred]
+        terms = []
+        for loss_fn, weight, t, p in zip(self.compiled_losses, self.loss_weights, ys, preds):
+            if loss_fn is None:
+                terms.append(None)
+                continue
+            value = loss_fn(t, p, sample_weight=sample_weight)
+            terms.append(value if weight == 1.0 else value * weight)
+        if len(self._loss_trackers) > 1:
+            n = _batch_length(preds)
+            for tracker, term in zip(self._loss_trackers[1:], terms):
+                if term is not None:
+                    tracker.update_state(_scalar(term), sample_weight=n)
+        total = None
+        for term in terms:
+            if term is not None:
+                total = term if total is None else total + term
         return total
 
     def _compute_loss(self, x, y, y_pred, sample_weight, training):
@@ -261,14 +284,7 @@ class Trainer:
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Update the compiled metrics with this batch; return ``get_metrics_result()``."""
         if self.compiled and y is not None and any(self._metric_specs):
-            ys = list(y) if isinstance(y, (list, tuple)) else [y]
-            preds = list(y_pred) if isinstance(y_pred, (list, tuple)) else [y_pred]
-            preds = [getattr(p, "data", p) for p in preds]
-            if self._metrics is None:
-                self._build_metrics(ys, preds)
-            for group, t, p in zip(self._metrics, ys, preds):
-                for metric in group:
-                    metric.update_state(t, p, sample_weight=sample_weight)
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
         return self.get_metrics_result()
 
     def train_step(self, data):
@@ -855,7 +871,8 @@ def _batch_length(x):
 
 def _pythonify(logs):
     """A step's logs as Python floats (a Tensor or array of one value), for callbacks and
-    the History; values that are not scalars are kept as arrays."""
+    the History, a nested dict's entries lifted to the top (as Keras 3 does); values that
+    are not scalars are kept as arrays."""
     if not isinstance(logs, dict):
         raise TypeError(
             f"train_step/test_step must return a dict of logs, e.g. {{'loss': loss}}; got a "
@@ -863,6 +880,9 @@ def _pythonify(logs):
         )
     out = {}
     for key, value in logs.items():
+        if isinstance(value, dict):  # a container's result (compile_metrics): its entries
+            out.update(_pythonify(value))
+            continue
         a = np.asarray(getattr(value, "data", value))
         out[key] = float(a) if a.size == 1 and np.issubdtype(a.dtype, np.number) else a
     return out

@@ -249,3 +249,78 @@ def test_step_that_returns_no_dict_is_named():
     model.compile("sgd")
     with pytest.raises(TypeError, match="must return a dict"):
         model.fit(*_data(), verbose=0)
+
+
+def _guide_model(train_step):
+    """The model of the Keras guides "Customizing what happens in fit()" (one Dense layer
+    regressing 5 features), with the guide's ``train_step``."""
+
+    class Guide(npconv.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(1)
+
+        def call(self, x):
+            return self.dense(x)
+
+    Guide.train_step = train_step
+    npconv.utils.set_random_seed(0)
+    return Guide()
+
+
+def _default_step_twin():
+    npconv.utils.set_random_seed(0)
+    model = _dense_model()
+    model.compile(npconv.optimizers.SGD(0.05), "mse", metrics=["mae"])
+    return model
+
+
+def test_keras3_guide_step_updating_every_metric():
+    def train_step(self, data):
+        x, y = data
+        with npconv.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(y=y, y_pred=y_pred)
+        trainable_vars = self.trainable_variables
+        gradients = tape.gradient(loss, trainable_vars)
+        self.optimizer.apply(gradients, trainable_vars)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+
+    x, y = _data()
+    model = _guide_model(train_step)
+    model.compile(npconv.optimizers.SGD(0.05), "mse", metrics=["mae"])
+    history = model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    assert [m.name for m in model.metrics] == ["loss", "compile_metrics"]
+    assert model.metrics_names == ["loss", "mae"]
+    assert sorted(history.history) == ["loss", "mae"]
+    assert history.history["loss"][1] < history.history["loss"][0]
+
+
+def test_keras2_compiled_loss_and_compiled_metrics_match_the_default_step():
+    def train_step(self, data):
+        x, y = data
+        with npconv.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compiled_loss(y, y_pred, regularization_losses=self.losses)
+        trainable_vars = self.trainable_variables
+        gradients = tape.gradient(loss, trainable_vars)
+        self.optimizer.apply_gradients(zip(gradients, trainable_vars))
+        self.compiled_metrics.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+
+    x, y = _data()
+    model = _guide_model(train_step)
+    model.compile(npconv.optimizers.SGD(0.05), "mse", metrics=["mae"])
+    model.build((None, 5))
+    twin = _default_step_twin()
+    twin.set_weights(model.get_weights())
+    h = model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    h_twin = twin.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    assert h.history == h_twin.history
+    for a, b in zip(model.get_weights(), twin.get_weights()):
+        np.testing.assert_array_equal(a, b)
