@@ -99,6 +99,11 @@ def test_random_seeds():
     assert sorted(s) == list(range(10)) and list(s) != list(range(10))
     t = npconv.random.truncated_normal((2000,), seed=2).numpy()
     assert np.abs(t).max() <= 2.0
+    ones = np.ones((100, 100), "float32")
+    d1 = npconv.random.dropout(ones, 0.25, seed=5).numpy()
+    np.testing.assert_array_equal(d1, npconv.random.dropout(ones, 0.25, seed=5).numpy())
+    assert set(np.unique(d1)) == {0.0, np.float32(1 / 0.75)}
+    assert abs((d1 == 0).mean() - 0.25) < 0.03
 
 
 # ---------------------------------------------------------------------------- the steps
