@@ -218,6 +218,9 @@ class Layer:
         override this; the default finds it by running ``call`` on one sample of zeros
         (``trace_output_shape``), so a custom layer or subclassed model never reports a shape it
         does not produce."""
+        if self.built_output_shape is not None and _same_shape(input_shape,
+                                                               self.built_input_shape):
+            return self.built_output_shape  # traced when built
         return trace_output_shape(self, input_shape)
 
     def add_loss(self, loss) -> None:
@@ -344,6 +347,13 @@ def _batchless(shapes):
     if isinstance(shapes, list):
         return [(None, *s[1:]) for s in shapes]
     return (None, *shapes[1:]) if shapes else shapes
+
+
+def _same_shape(a, b) -> bool:
+    if isinstance(a, list) or isinstance(b, list):
+        return isinstance(a, list) and isinstance(b, list) and [tuple(s) for s in a] == [
+            tuple(s) for s in b]
+    return a is not None and b is not None and tuple(a) == tuple(b)
 
 
 def _takes_training(cls) -> bool:
