@@ -34,6 +34,7 @@ _SUBMODULES = {
     "models",
     "ops",
     "optimizers",
+    "random",
     "regularizers",
     "training",
     "utils",
@@ -44,6 +45,7 @@ _LAZY = {
     "Model": ("models", "Model"),
     "Input": ("layers", "Input"),
     "Layer": ("layers", "Layer"),
+    "GradientTape": ("autograd", "GradientTape"),
 }
 
 

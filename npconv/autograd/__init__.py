@@ -4,6 +4,7 @@
 - ``Function``: ``forward``/``backward`` on arrays; calling one builds the graph.
 - ``backward(y)``: reverse-mode over the graph, gradients accumulated for fan-out.
 - ``no_grad()``: run without recording (inference, weight updates).
+- ``GradientTape``: tf.GradientTape's API (``tape.gradient(loss, weights)``) for custom steps.
 - ``gradcheck``: compare backward with central finite differences.
 
 Gradients are plain arrays (first-order only), which keeps backward passes as fast as
@@ -21,6 +22,7 @@ __all__ = [
     "Variable",
     "Function",
     "backward",
+    "GradientTape",
     "no_grad",
     "enable_grad",
     "is_grad_enabled",
@@ -28,3 +30,12 @@ __all__ = [
     "as_tensor",
     "as_array",
 ]
+
+
+def __getattr__(name):
+    # loaded on first use, so that ``import npconv`` stays as small as it was
+    if name == "GradientTape":
+        from .tape import GradientTape
+
+        return GradientTape
+    raise AttributeError(f"module 'npconv.autograd' has no attribute {name!r}")

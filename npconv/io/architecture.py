@@ -21,6 +21,15 @@ Functional ``Model(inputs, outputs)``::
      "nodes": [{"layer": 0, "inputs": [], "list_input": false, "kwargs": {}}, ...],
      "inputs": [0, 1], "outputs": [5, 7], "single_input": false, "single_output": false}}
 
+A subclassed model (a ``Model`` subclass with its own ``call``)::
+
+    {"class_name": "Subclassed", "config": {"class_name": "Net", "config": <get_config()>,
+     "build_input_shape": [null, 28, 28, 1] | [[...], ...] | null}}
+
+rebuilt as ``Net.from_config(config)`` — ``Net`` must be given in ``custom_objects`` (or
+registered), as Keras requires — then built by calling it once on zeros of
+``build_input_shape``.
+
 ``nodes`` are the layer calls in an order where each comes after those feeding it; ``layer`` is
 an index in ``layers``, ``inputs`` are indices of earlier nodes (each call has one output),
 ``list_input`` says whether the layer received a list. An ``<entry>`` is a layer's
@@ -43,7 +52,7 @@ from . import limits
 
 __all__ = ["model_config", "build_model", "WeightBudget"]
 
-SEQUENTIAL, FUNCTIONAL = "Sequential", "Functional"
+SEQUENTIAL, FUNCTIONAL, SUBCLASSED = "Sequential", "Functional", "Subclassed"
 
 
 # ---------------------------------------------------------------------------------- describing
@@ -57,6 +66,10 @@ def model_config(model, depth=0) -> dict:
         return {"class_name": SEQUENTIAL, "config": _sequential_config(model, depth)}
     if type(model) is Model and getattr(model, "_functional", False):
         return {"class_name": FUNCTIONAL, "config": _functional_config(model, depth)}
+    if isinstance(model, Model) and not getattr(model, "_functional", False) and (
+        type(model).call is not Model.call
+    ):
+        return {"class_name": SUBCLASSED, "config": _subclassed_config(model)}
     raise ValueError(
         f"Cannot save the architecture of model '{model.name}' ({type(model).__name__}): "
         "model.save writes Sequential and functional Model(inputs, outputs) models. For a "
@@ -84,6 +97,19 @@ def _sequential_config(model, depth):
         "input_layer": None if input_layer is None else layer_config(input_layer),
         "layers": [_entry(layer, depth) for layer in model.layers],
         "build_input_shape": None if built is None else list(built),
+    }
+
+
+def _subclassed_config(model):
+    shape = model.built_input_shape if model.built else None
+    if isinstance(shape, list):
+        shape = [list(s) for s in shape]
+    elif shape is not None:
+        shape = list(shape)
+    return {
+        "class_name": type(model).__name__,
+        "config": model.get_config(),
+        "build_input_shape": shape,
     }
 
 
@@ -179,7 +205,50 @@ def build_model(entry, custom_objects, budget, depth=0):
         return _build_sequential(config, custom_objects, budget, depth)
     if kind == FUNCTIONAL:
         return _build_functional(config, custom_objects, budget, depth)
-    raise ValueError(f"unknown model class {kind!r} (expected {SEQUENTIAL!r} or {FUNCTIONAL!r})")
+    if kind == SUBCLASSED:
+        return _build_subclassed(config, custom_objects, budget)
+    raise ValueError(
+        f"unknown model class {kind!r} (expected {SEQUENTIAL!r}, {FUNCTIONAL!r} or "
+        f"{SUBCLASSED!r})"
+    )
+
+
+def _build_subclassed(config, custom_objects, budget):
+    from ..models import Model
+
+    name = config.get("class_name")
+    cls = custom_objects.get(name) if isinstance(name, str) else None
+    if not (isinstance(cls, type) and issubclass(cls, Model)):
+        raise ValueError(
+            f"the model is a subclassed model of class {name!r}: pass the class to "
+            f"load_model(..., custom_objects={{{name!r}: {name}}})"
+        )
+    if not isinstance(config.get("config"), dict):
+        raise ValueError("a subclassed model's config must be an object")
+    try:
+        model = cls.from_config(dict(config["config"]))
+    except TypeError as e:
+        raise ValueError(
+            f"{name}.from_config could not rebuild the model ({e}): give {name} a "
+            "get_config() listing its constructor's arguments, or a from_config()"
+        ) from e
+
+    def guard(layer):
+        budget.guard(layer)
+        for sub in getattr(layer, "layers", []):
+            guard(sub)
+
+    for layer in model.layers:
+        guard(layer)
+    shape = config.get("build_input_shape")
+    if shape is not None and not model.built:
+        if not isinstance(shape, list):
+            raise ValueError(f"build_input_shape must be a list, got {shape!r}")
+        if shape and isinstance(shape[0], list):
+            model.build([tuple(s) for s in shape])
+        else:
+            model.build(tuple(shape))
+    return model
 
 
 def _build_layer(entry, custom_objects, budget, depth):

@@ -11,6 +11,7 @@ Shapes include the batch axis, written ``None`` when unknown, as in Keras:
 
 from __future__ import annotations
 
+import inspect
 import re
 
 from .. import backend
@@ -157,6 +158,15 @@ class Layer:
         return [v for v in self._all_weights() if not v.requires_grad]
 
     @property
+    def trainable_variables(self) -> list[Variable]:
+        """Keras's other name for ``trainable_weights``."""
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list[Variable]:
+        return self.non_trainable_weights
+
+    @property
     def variables(self) -> list[Variable]:
         return list(self._all_weights())
 
@@ -208,7 +218,19 @@ class Layer:
         raise NotImplementedError(f"{type(self).__name__} must implement call()")
 
     def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
+        """The output shape for ``input_shape`` (batch axis included). Layers that know it
+        override this; the default finds it by running ``call`` on one sample of zeros
+        (``trace_output_shape``), so a custom layer or subclassed model never reports a shape it
+        does not produce."""
+        if self.built_output_shape is not None and _same_shape(input_shape,
+                                                               self.built_input_shape):
+            return self.built_output_shape  # traced when built
+        return trace_output_shape(self, input_shape)
+
+    def add_loss(self, loss) -> None:
+        """Add a loss term (a scalar Tensor computed in ``call``) to ``losses``, which the
+        training step adds to the compiled loss. Cleared at each call."""
+        self._losses.append(loss)
 
     def check_input_shape(self, shape) -> None:
         """Raise a clear error when ``shape`` (with batch axis) does not fit this layer."""
@@ -264,7 +286,9 @@ class Layer:
         self._maybe_build(_batchless(shapes))
         self.check_input_shape(_batchless(shapes)) if not isinstance(shapes, list) else None
         self._losses = []
-        outputs = self.call(inputs, training=bool(training), **kwargs)
+        if _takes_training(type(self)):
+            kwargs["training"] = bool(training)
+        outputs = self.call(inputs, **kwargs)
         if self.activity_regularizer is not None:
             from ..functions import array
 
@@ -352,3 +376,69 @@ def _batchless(shapes):
     if isinstance(shapes, list):
         return [(None, *s[1:]) for s in shapes]
     return (None, *shapes[1:]) if shapes else shapes
+
+
+def _same_shape(a, b) -> bool:
+    if isinstance(a, list) or isinstance(b, list):
+        return isinstance(a, list) and isinstance(b, list) and [tuple(s) for s in a] == [
+            tuple(s) for s in b]
+    return a is not None and b is not None and tuple(a) == tuple(b)
+
+
+def _takes_training(cls) -> bool:
+    """Whether ``cls.call`` accepts ``training=`` (Keras passes it only then: a custom layer
+    may define ``call(self, inputs)``)."""
+    known = _TAKES_TRAINING.get(cls)
+    if known is None:
+        try:
+            params = inspect.signature(cls.call).parameters
+        except (TypeError, ValueError):
+            params = {"training": None}
+        known = "training" in params or any(
+            p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()
+        )
+        _TAKES_TRAINING[cls] = known
+    return known
+
+
+_TAKES_TRAINING: dict[type, bool] = {}
+
+
+def trace_output_shape(layer, input_shape):
+    """``layer``'s output shape(s) for ``input_shape``, found by calling it (inference mode,
+    no graph recorded) on one sample of zeros; unknown sizes other than the batch's are taken
+    as 1. The batch axis comes back as ``None``. A list when the layer returns several outputs.
+
+    Why: Keras's default ``compute_output_shape`` traces ``call`` symbolically; echoing the
+    input shape instead made a subclassed model claim its input's shape as its output's.
+    """
+    from ..autograd import no_grad
+
+    def zeros(shape):
+        return backend.xp.zeros(
+            [1] + [1 if d is None else int(d) for d in tuple(shape)[1:]], dtype=layer.dtype
+        )
+
+    multi = isinstance(input_shape, list)
+    sample = [zeros(s) for s in input_shape] if multi else zeros(input_shape)
+    kwargs = {"training": False} if _takes_training(type(layer)) else {}
+    try:
+        with no_grad():
+            out = layer.call(
+                [as_tensor(a) for a in sample] if multi else as_tensor(sample), **kwargs
+            )
+    except Exception as e:
+        raise ValueError(
+            f"{type(layer).__name__} '{layer.name}': cannot find its output shape for input "
+            f"{input_shape}: it defines no compute_output_shape, and calling it on zeros of "
+            f"that shape failed ({type(e).__name__}: {e})"
+        ) from e
+
+    def shape_of(t):
+        return (None, *tuple(getattr(t, "shape", ()))[1:])
+
+    if isinstance(out, (list, tuple)):
+        return [shape_of(t) for t in out]
+    if isinstance(out, dict):
+        return {k: shape_of(t) for k, t in out.items()}
+    return shape_of(out)

@@ -12,7 +12,7 @@ Two ways to make one, as in Keras:
 
 from __future__ import annotations
 
-from ..layers.base import Layer, format_shape
+from ..layers.base import Layer, format_shape, trace_output_shape
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import KerasTensor
 from ..training.trainer import Trainer
@@ -23,6 +23,7 @@ class Model(Trainer, Layer):
 
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
         self._tracked_layers = []
+        self._tracked_metrics = []
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
         Trainer.__init__(self)
         self._functional = inputs is not None or outputs is not None
@@ -32,13 +33,20 @@ class Model(Trainer, Layer):
             self._init_graph(inputs, outputs)
 
     def __setattr__(self, key, value):
-        if (
-            isinstance(value, Layer)
-            and key != "_tracked_layers"
-            and hasattr(self, "_tracked_layers")
-        ):
-            if value not in self._tracked_layers:
-                self._tracked_layers.append(value)
+        # A subclassed model's layers and metrics are the ones set as its attributes (alone
+        # or in a list), in the order they were set, as in Keras; metrics in private
+        # attributes (the trainer's own loss trackers) are not.
+        if hasattr(self, "_tracked_layers") and not key.startswith("_tracked"):
+            from ..metrics import Metric
+
+            items = value if isinstance(value, (list, tuple)) else [value]
+            for item in items:
+                if isinstance(item, Layer) and all(item is not t for t in self._tracked_layers):
+                    self._tracked_layers.append(item)
+                elif isinstance(item, Metric) and not key.startswith("_") and all(
+                    item is not t for t in self._tracked_metrics
+                ):
+                    self._tracked_metrics.append(item)
         super().__setattr__(key, value)
 
     # the functional graph
@@ -130,11 +138,41 @@ class Model(Trainer, Layer):
             return
         super().check_input_shape(shape)
 
+    # a subclassed model is built by running it once
+    def build(self, input_shape=None):
+        """Build a subclassed model for inputs of ``input_shape`` (batch axis included) by
+        calling it once on zeros of that shape, which builds every layer it uses and finds its
+        output shape (``trace_output_shape``)."""
+        if self._functional or self.built:
+            return
+        if input_shape is None:
+            raise ValueError(
+                f"Model '{self.name}' is not built: call model.build((None, ...)) with its "
+                "input shape, or call it on data"
+            )
+        shape = [tuple(s) for s in input_shape] if isinstance(input_shape, list) else tuple(
+            input_shape)
+        if type(self).call is not Model.call:  # a GAN may train by train_step alone
+            self.built_output_shape = trace_output_shape(self, shape)
+        self.built_input_shape = shape
+        self.built = True
+
+    def _maybe_build(self, input_shape):
+        if self.built or self._functional:
+            return
+        self.build(input_shape)  # a subclass's own build() may only create weights
+        self.built = True
+        self.built_input_shape = input_shape
+        if self.built_output_shape is None and type(self).call is not Model.call:
+            self.built_output_shape = trace_output_shape(self, input_shape)
+
     def compute_output_shape(self, input_shape):
-        if self._functional:  # the graph's own output shapes (a list for several outputs)
-            out = self.built_output_shape
-            return [tuple(s) for s in out] if isinstance(out, list) else tuple(out)
-        return super().compute_output_shape(input_shape)
+        if self._functional:
+            outs = [(None, *tuple(t.shape)[1:]) for t in self.outputs]
+            return outs[0] if self._single_output else outs
+        if self.built and input_shape == self.built_input_shape:
+            return self.built_output_shape
+        return trace_output_shape(self, input_shape)
 
     # layers and weights
     @property
@@ -182,10 +220,12 @@ class Model(Trainer, Layer):
 
     @property
     def losses(self):
+        """The layers' losses (regularization penalties, ``add_loss`` terms) and the model's
+        own ``add_loss`` terms of its last call."""
         out = []
         for layer in self.layers:
             out.extend(layer.losses)
-        return out
+        return out + list(self._losses)
 
     def get_layer(self, name=None, index=None) -> Layer:
         """The layer called ``name``, or at position ``index`` of ``layers``."""

@@ -1,25 +1,43 @@
 """``compile``/``fit``/``evaluate``/``predict``: the training loop, knowing nothing of layers.
 
-One training step: run the model with ``training=True``, compute the compiled loss (per output,
-weighted by ``loss_weights``) plus the layers' regularization penalties, ``backward()``, and let
-the optimizer update the trainable weights in place. Metrics are computed on the predictions as
-plain arrays. ``fit`` shuffles with npconv's seeded generator, so ``set_random_seed`` repeats a
-run exactly.
+The loops are Keras 3's: ``fit`` feeds each batch to ``train_step(data)``, ``evaluate`` to
+``test_step``, ``predict`` to ``predict_step``, and a model overrides any of them (or
+``compute_loss``/``compute_metrics``) for custom training. The batches come from a data adapter
+(``npconv.training.adapters``: arrays, generators, ``PyDataset``).
+
+The default training step: run the model with ``training=True`` inside a ``GradientTape``,
+``compute_loss`` (each output's compiled loss weighted by ``loss_weights``, plus
+``model.losses``), take the gradients of the trainable weights (``tape.gradient``, the one place
+they are computed) and hand them to ``_apply_gradients`` (the one place weights change). Metrics
+are computed on the predictions as plain arrays. ``fit`` shuffles with npconv's seeded
+generator, so ``set_random_seed`` repeats a run exactly.
 """
 
 from __future__ import annotations
 
+import inspect
 import signal
 import sys
 import threading
 import time
+import warnings
 
 import numpy as np
 
 from .. import backend
-from ..autograd import no_grad
+from ..autograd import GradientTape, no_grad
 from ..callbacks.base import CallbackList, History
 from . import data as D
+from .adapters import (
+    ArrayAdapter,
+    IteratorAdapter,
+    is_batch_source,
+    pack_x_y_sample_weight,
+    stack_outputs,
+    unpack_x_y_sample_weight,
+    warn_out_of_data,
+)
+from .compile_utils import CompiledLoss, CompileMetrics
 from .progbar import Progbar, format_duration, format_value
 
 
@@ -51,14 +69,18 @@ class Trainer:
         jit_compile=None,
         **kwargs,
     ):
-        """Choose the optimizer, loss(es) and metrics, by object or by Keras's names."""
+        """Choose the optimizer, loss(es) and metrics, by object or by Keras's names.
+
+        ``loss`` may be left out when the model supplies its own: losses added with
+        ``add_loss`` in ``call``, or an overridden ``compute_loss`` or ``train_step`` (the
+        Keras 3 pattern of VAEs and GANs).
+        """
         from .. import losses as losses_module
+        from .. import metrics as M
         from .. import optimizers
 
         if kwargs:
             raise TypeError(f"compile() got unexpected keyword argument(s) {sorted(kwargs)}")
-        if loss is None:
-            raise ValueError("compile() needs a loss, e.g. loss='categorical_crossentropy'")
         self.optimizer = optimizers.get(optimizer)
         n_out = self._n_outputs()
         names = self._output_names()
@@ -71,7 +93,7 @@ class Trainer:
                 None if item is None else losses_module.get(item) for item in loss
             ]
         else:
-            self.compiled_losses = [losses_module.get(loss)] * n_out
+            self.compiled_losses = [None if loss is None else losses_module.get(loss)] * n_out
         if loss_weights is None:
             self.loss_weights = [1.0] * n_out
         elif isinstance(loss_weights, dict):
@@ -82,10 +104,29 @@ class Trainer:
                 raise ValueError(
                     f"compile() got {len(self.loss_weights)} loss_weights for {n_out} outputs"
                 )
+        self.loss = loss
         self._metric_specs = _metric_specs(metrics, n_out, names)
-        self._metrics = None
+        self._loss_trackers = [M.Mean(name="loss")]
+        if n_out > 1:
+            self._loss_trackers += [M.Mean(name=f"{n}_loss") for n in names]
         self.compiled = True
         self.stop_training = False
+
+    def _has_compiled_loss(self):
+        return any(fn is not None for fn in getattr(self, "compiled_losses", None) or [])
+
+    def _overrides(self, name):
+        """Whether this model's class overrides the trainer's method ``name``."""
+        return getattr(type(self), name) is not getattr(Trainer, name)
+
+    def _needs_targets(self, step="train_step"):
+        """Whether the data must carry targets: a compiled loss computed by the default
+        steps needs them; a model that computes its own loss may train on ``x`` alone."""
+        return (
+            self._has_compiled_loss()
+            and not self._overrides(step)
+            and not self._overrides("compute_loss")
+        )
 
     def _n_outputs(self):
         outs = getattr(self, "outputs", None)
@@ -103,6 +144,11 @@ class Trainer:
         if getattr(self, "_functional", False) and not getattr(self, "_single_input", True):
             return list(xs)
         return xs[0] if len(xs) == 1 else list(xs)
+
+    def _pack(self, xs, ys, sw):
+        """The ``data`` a step receives for these checked arrays (Keras 3's packing)."""
+        y = None if ys is None else (ys[0] if len(ys) == 1 else list(ys))
+        return pack_x_y_sample_weight(self._model_input(xs), y, sw)
 
     def _output_names(self):
         if getattr(self, "_functional", False):
@@ -124,89 +170,180 @@ class Trainer:
             )
 
     # metrics
-    def _build_metrics(self, ys, preds):
-        from .. import metrics as M
+    @property
+    def metrics(self):
+        """The metrics ``fit`` reports and resets each epoch: the loss tracker(s) (unless a
+        custom ``train_step`` computes the only loss), the ``compile_metrics`` container of
+        the compiled metrics (``npconv.training.compile_utils``) and every
+        ``npconv.metrics.Metric`` set as an attribute of the model
+        (``self.loss_tracker = Mean(name="loss")``). A model with a custom ``train_step`` may
+        override this property to list its own trackers."""
+        out = []
+        if self.compiled and (self._has_compiled_loss() or not self._overrides("train_step")):
+            out += list(self._loss_trackers)  # kept only where a default step updates them
+        if self.compiled and any(self._metric_specs):
+            out.append(self._compile_metrics)
+        for m in getattr(self, "_tracked_metrics", []):
+            if all(m is not known for known in out):
+                out.append(m)
+        return out
 
-        self._metrics = []
-        multi = len(ys) > 1
-        names = self._output_names()
-        for i, (spec, y, p) in enumerate(zip(self._metric_specs, ys, preds)):
-            out = []
-            for item in spec or []:
-                metric = M.resolve(item, y, p)
-                if multi:
-                    metric.name = f"{names[i]}_{metric.name}"
-                out.append(metric)
-            self._metrics.append(out)
-        self._loss_trackers = [M.Mean(name="loss")]
-        if multi:
-            self._loss_trackers += [M.Mean(name=f"{n}_loss") for n in names]
+    @property
+    def _metric_specs(self):
+        """``compile(metrics=...)`` as one list per output; setting it (as loading a model
+        file does) makes a new ``compile_metrics`` container for them."""
+        return self._compile_metrics.specs
+
+    @_metric_specs.setter
+    def _metric_specs(self, specs):
+        self._compile_metrics = CompileMetrics(specs, self._output_names())
+
+    @property
+    def compiled_metrics(self):
+        """Keras 2's handle on the compiled metrics (``compiled_metrics.update_state(y,
+        y_pred)`` in a custom ``train_step``); the ``compile_metrics`` container."""
+        return self._compile_metrics if self.compiled else None
+
+    @property
+    def compiled_loss(self):
+        """Keras 2's ``compiled_loss(y, y_pred, sample_weight, regularization_losses)`` for
+        custom steps: the compiled losses plus the penalties given, tracked as ``loss``."""
+        return CompiledLoss(self) if self.compiled else None
 
     def reset_metrics(self):
-        for metric in self._all_metrics():
+        for metric in self.metrics:
             metric.reset_state()
 
     def _all_metrics(self):
-        if self._metrics is None:
-            return []
-        return list(self._loss_trackers) + [m for group in self._metrics for m in group]
+        return self.metrics
 
     @property
     def metrics_names(self):
-        return [m.name for m in self._all_metrics()] or ["loss"]
+        """The names of the logged values (the compiled metrics one by one, as Keras 2)."""
+        names = []
+        for m in self.metrics:
+            inner = m.metrics if isinstance(m, CompileMetrics) else [m]
+            names += [x.name for x in inner]
+        return names or ["loss"]
 
-    def _logs(self):
-        # a metric with one value per class or threshold (F1Score(), Precision(thresholds=[..]))
-        # logs its array, as Keras does; the others a float
+    def get_metrics_result(self):
+        """``{name: value}`` of every metric in ``metrics`` (what the default steps return)."""
         logs = {}
-        for m in self._all_metrics():
-            value = np.asarray(m.result(), dtype=np.float64)
-            logs[m.name] = float(value) if value.ndim == 0 else value
+        for metric in self.metrics:
+            value = metric.result()
+            if isinstance(value, dict):
+                logs.update(value)
+            else:
+                logs[metric.name] = value
         return logs
 
-    # one step
-    def _forward_loss(self, xs, ys, sw, training):
-        outputs = self(self._model_input(xs), training=training)
-        preds = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    def _logs(self):
+        return _pythonify(self.get_metrics_result())
+
+    # one step: Keras 3's overridable pieces
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The total loss of one batch: each output's compiled loss (times its
+        ``loss_weight``) plus ``self.losses`` (``add_loss`` and regularization penalties).
+        ``None`` when there is neither. Override it to compute a loss of your own."""
+        total = self._compiled_terms(y, y_pred, sample_weight)
+        for term in self.losses:
+            total = term if total is None else total + term
+        return total
+
+    def _compiled_terms(self, y, y_pred, sample_weight):
+        """The sum of the outputs' compiled losses (``None`` without any); with several
+        outputs, each one's value goes to its ``<output>_loss`` tracker."""
+        if not self._has_compiled_loss():
+            return None
+        if y is None:
+            raise ValueError(
+                "compile(loss=...) needs targets, but the batch holds x only: pass y "
+                "(or batches of (x, y)), or compute the loss in the model (add_loss, "
+                "compute_loss or train_step)"
+            )
+        ys = list(y) if isinstance(y, (list, tuple)) else [y]
+        preds = list(y_pred) if isinstance(y_pred, (list, tuple)) else [y_pred]
         terms = []
-        for loss_fn, weight, y, p in zip(self.compiled_losses, self.loss_weights, ys, preds):
+        for loss_fn, weight, t, p in zip(self.compiled_losses, self.loss_weights, ys, preds):
             if loss_fn is None:
                 terms.append(None)
                 continue
-            value = loss_fn(y, p, sample_weight=sw)
+            value = loss_fn(t, p, sample_weight=sample_weight)
             terms.append(value if weight == 1.0 else value * weight)
+        if len(self._loss_trackers) > 1:
+            n = _batch_length(preds)
+            for tracker, term in zip(self._loss_trackers[1:], terms):
+                if term is not None:
+                    tracker.update_state(_scalar(term), sample_weight=n)
         total = None
-        for term in [t for t in terms if t is not None] + list(self.losses):
-            total = term if total is None else total + term
-        return total, terms, preds
-
-    def _update_metrics(self, total, terms, ys, preds, sw):
-        if self._metrics is None:
-            self._build_metrics(ys, [p.data for p in preds])
-        n = len(ys[0])
-        self._loss_trackers[0].update_state(float(total.data), sample_weight=n)
-        for tracker, term in zip(self._loss_trackers[1:], terms):
+        for term in terms:
             if term is not None:
-                tracker.update_state(float(term.data), sample_weight=n)
-        for group, y, p in zip(self._metrics, ys, preds):
-            for metric in group:
-                metric.update_state(y, p.data, sample_weight=sw)
+                total = term if total is None else total + term
+        return total
 
-    def _train_batch(self, xs, ys, sw):
-        params = self.trainable_weights
-        for v in params:
-            v.grad = None
-        total, terms, preds = self._forward_loss(xs, ys, sw, training=True)
-        total.backward()
-        self.optimizer.apply_gradients([(v.grad, v) for v in params if v.grad is not None])
-        for v in params:
-            v.grad = None
-        self._update_metrics(total, terms, ys, preds, sw)
+    def _compute_loss(self, x, y, y_pred, sample_weight, training):
+        """``compute_loss``, passing ``training`` only to an override that takes it (Keras
+        3.0's signature had none)."""
+        if "training" in inspect.signature(self.compute_loss).parameters:
+            return self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return self.compute_loss(x, y, y_pred, sample_weight)
 
-    def _test_batch(self, xs, ys, sw):
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Update the compiled metrics with this batch; return ``get_metrics_result()``."""
+        if self.compiled and y is not None and any(self._metric_specs):
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def train_step(self, data):
+        """One optimizer step on one batch ``data`` (``x``, ``(x, y)`` or ``(x, y,
+        sample_weight)``); returns the logs. Override it for a custom training step."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
+        if loss is None:
+            raise ValueError(
+                f"Model '{self.name}' has no loss to train on: compile() got no loss and the "
+                "model added none (add_loss). Pass loss= to compile, or override compute_loss "
+                "or train_step"
+            )
+        self._loss_trackers[0].update_state(_scalar(loss), sample_weight=_batch_length(x))
+        variables = self.trainable_weights
+        grads = tape.gradient(loss, variables)
+        self._apply_gradients(grads, variables)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def _apply_gradients(self, grads, variables):
+        """The one place the default step changes weights (variables without a gradient, as
+        a layer the loss does not reach, are left alone)."""
+        pairs = [(g, v) for g, v in zip(grads, variables) if g is not None]
+        if pairs:
+            self.optimizer.apply_gradients(pairs)
+
+    def test_step(self, data):
+        """Loss and metrics of one batch, without training; returns the logs."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
+        if loss is not None:
+            self._loss_trackers[0].update_state(_scalar(loss), sample_weight=_batch_length(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data):
+        """The model's outputs for one batch (targets in ``data`` are ignored)."""
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    def _run_train_step(self, data):
+        return _pythonify(self.train_step(data))
+
+    def _run_test_step(self, data):
         with no_grad():
-            total, terms, preds = self._forward_loss(xs, ys, sw, training=False)
-        self._update_metrics(total, terms, ys, preds, sw)
+            return _pythonify(self.test_step(data))
+
+    def _run_predict_step(self, data):
+        with no_grad():
+            return _outputs_as_arrays(self.predict_step(data))
 
     # data
     def _prepare(self, x, y=None, sample_weight=None, class_weight=None, need_y=True, prefix="",
@@ -245,7 +382,9 @@ class Trainer:
                         f"outputs are {names}"
                     )
                 ys = [ys[n] for n in names]
-            if len(ys) != self._n_outputs():
+            if len(ys) != self._n_outputs() and (
+                getattr(self, "_functional", False) or self._has_compiled_loss()
+            ):
                 raise ValueError(
                     f"Model has {self._n_outputs()} output(s), got {len(ys)} target arrays "
                     f"in {prefix}y"
@@ -258,11 +397,40 @@ class Trainer:
         if sample_weight is not None:
             sw = D.to_sample_weight(sample_weight, f"{prefix}sample_weight")
         D.check_lengths(xs + (ys or []) + [sw], x_names + y_names + [f"{prefix}sample_weight"])
-        if ys is not None:
+        if ys is not None and self._has_compiled_loss():
             self._check_targets(ys, prefix)
         if class_weight is not None:
+            if ys is None:
+                raise ValueError("class_weight needs targets (y) to weigh")
             sw = _class_weights(ys[0], class_weight, sw)
         return xs, ys, sw
+
+    def _adapter(self, x, y, sample_weight, batch_size, *, class_weight=None, shuffle=False,
+                 steps=None, need_y=True, what="fit", prefix="", convert=True):
+        """The data adapter (``npconv.training.adapters``) for what the user passed."""
+        if is_batch_source(x):
+            kind = type(x).__name__
+            for name, value in (("y", y), ("sample_weight", sample_weight)):
+                if value is not None:
+                    raise ValueError(
+                        f"{what}: {prefix}{name} must not be given when {prefix}x is a {kind} "
+                        "(a generator or dataset): its batches carry the targets and weights"
+                    )
+
+            def prepare(batch):
+                bx, by, bsw = unpack_x_y_sample_weight(batch)
+                if by is None and need_y:
+                    raise ValueError(
+                        "it holds x only, but the loss needs targets: yield (x, y) or "
+                        "(x, y, sample_weight)"
+                    )
+                return self._prepare(bx, by, bsw, class_weight, need_y=False)
+
+            return IteratorAdapter(x, prepare, self._pack, steps, shuffle, what=what)
+        xs, ys, sw = self._prepare(
+            x, y, sample_weight, class_weight, need_y=need_y, prefix=prefix, convert=convert
+        )
+        return ArrayAdapter(self._pack, xs, ys, sw, batch_size, shuffle, steps)
 
     def _check_inputs(self, xs):
         """Each input array against the layer that receives it: rank and known sizes, with a
@@ -290,11 +458,15 @@ class Trainer:
                         f"{_fmt(expected)}, got {_fmt(got)}.{D.input_shape_hint(expected, got)}"
                     )
             return
-        shape = (None, *xs[0].shape[1:])
         if len(xs) != 1 and not getattr(self, "_functional", False) and hasattr(self, "_stack"):
             raise ValueError(
                 f"Sequential model '{self.name}' takes one input array, got a list of {len(xs)}"
             )
+        if len(xs) != 1:  # a subclassed model taking several inputs: built by its first call
+            if not self.built:
+                self._maybe_build([(None, *a.shape[1:]) for a in xs])
+            return
+        shape = (None, *xs[0].shape[1:])
         self._maybe_build(shape)
         try:
             self.check_input_shape(shape)
@@ -313,6 +485,8 @@ class Trainer:
         if out_shapes is None:
             return
         out_shapes = out_shapes if isinstance(out_shapes, list) else [out_shapes]
+        if len(out_shapes) != len(ys):
+            return  # a subclassed model's outputs, not all of them targets
         D.check_targets(
             self.compiled_losses, ys, out_shapes, self._output_names(), what=f"{prefix}y"
         )
@@ -337,47 +511,45 @@ class Trainer:
         validation_batch_size=None,
         validation_freq=1,
     ):
-        """Train for ``epochs`` passes over ``(x, y)``; return the ``History``.
+        """Train for ``epochs`` passes over the data; return the ``History``.
 
-        The data are checked before anything runs (``npconv.training.data``). Ctrl-C stops
-        training at the end of the current batch (a second Ctrl-C aborts at once): ``fit``
-        prints one line saying where, runs ``on_train_end`` and returns the ``History`` of the
-        finished epochs; the model keeps the weights of the last finished batch. A
-        ``BackupAndRestore`` callback may move the start past ``initial_epoch`` — to resume
-        a run from its backup, as in Keras.
+        ``x`` is an array (or list/dict of arrays) with targets ``y``, or a source of batches
+        that carry their targets: a Python generator or iterator of ``(x, y)`` or ``(x, y,
+        sample_weight)``, or a ``npconv.utils.PyDataset``/``Sequence``. A generator is read
+        ``steps_per_epoch`` batches per epoch (or, without it, until it ends). Each step runs
+        ``train_step`` (override it for custom training). Targets may be left out when the
+        model computes its own loss.
+
+        Arrays are checked before anything runs (``npconv.training.data``), a generator's
+        batches as they come (``npconv.training.adapters``). Ctrl-C stops training at the end
+        of the current batch (a second Ctrl-C aborts at once): ``fit`` prints one line saying
+        where, runs ``on_train_end`` and returns the ``History`` of the finished epochs; the
+        model keeps the weights of the last finished batch. A ``BackupAndRestore`` callback
+        may move the start past ``initial_epoch`` — to resume a run from its backup, as in
+        Keras.
         """
         self._check_compiled("training it")
         verbose = _verbosity(verbose)
         batch_size = _batch_size(batch_size)
-        xs, ys, sw = self._prepare(x, y, sample_weight, class_weight)
-        n = len(xs[0])
+        need_y = self._needs_targets("train_step")
+        source = is_batch_source(x)
+        if source and validation_split:
+            raise ValueError(
+                f"fit: validation_split needs arrays, but x is a {type(x).__name__}: pass "
+                "validation_data (arrays, a generator or a PyDataset) instead"
+            )
+        train = self._adapter(
+            x, y, sample_weight, batch_size, class_weight=class_weight, shuffle=shuffle,
+            steps=steps_per_epoch, need_y=need_y,
+        )
         val = None
         if validation_data is not None:
-            if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
-                got = type(validation_data).__name__
-                if isinstance(validation_data, (list, tuple)):
-                    got += f" of length {len(validation_data)}"
-                raise ValueError(
-                    "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
-                    f"val_sample_weight), got a {got}"
-                )
-            vx, vy, *vsw = validation_data
-            val = self._prepare(vx, vy, vsw[0] if vsw else None, prefix="validation_data ")
+            val = self._validation_adapter(
+                validation_data, validation_steps, validation_batch_size or batch_size
+            )
         elif validation_split:
-            if not 0.0 < validation_split < 1.0:
-                raise ValueError(f"validation_split must be in (0, 1), got {validation_split}")
-            cut = int(n * (1.0 - validation_split))
-            if cut == 0 or cut == n:
-                raise ValueError(
-                    f"validation_split={validation_split} leaves an empty set of {n} samples"
-                )
-            val = ([a[cut:] for a in xs], [a[cut:] for a in ys], None if sw is None else sw[cut:])
-            xs, ys = [a[:cut] for a in xs], [a[:cut] for a in ys]
-            sw = None if sw is None else sw[:cut]
-            n = cut
-        steps = -(-n // batch_size)
-        if steps_per_epoch:
-            steps = min(steps, int(steps_per_epoch))
+            val = self._split_validation(train, validation_split, steps_per_epoch)
+        steps = train.steps
         history = History()
         self.history = history
         cbs = CallbackList(
@@ -388,85 +560,140 @@ class Trainer:
         self.stop_training = False
         self._fit_interrupted = False
         self._initial_epoch, self._initial_step = None, 0
-        with _StopOnSigint() as ctrl_c:
-            cbs.on_train_begin({})
-            # BackupAndRestore, restoring a backup, says where to go on (as in Keras).
-            if self._initial_epoch is not None:
-                initial_epoch = int(self._initial_epoch)
-            skip = int(self._initial_step or 0)
-            self._initial_epoch, self._initial_step = None, 0
-            logs, training_logs, stopped_at = {}, None, None
-            for epoch in range(initial_epoch, epochs):
-                self.reset_metrics()
-                cbs.on_epoch_begin(epoch, {})
-                if verbose == 1:
-                    print(f"Epoch {epoch + 1}/{epochs}")
-                bar = Progbar(steps, verbose=verbose)
-                start = time.perf_counter()
-                order = backend.rng().permutation(n) if shuffle else None
-                for step, index in enumerate(D.batches(n, batch_size, order)):
-                    if step >= steps:
+        try:
+            with _StopOnSigint() as ctrl_c:
+                cbs.on_train_begin({})
+                # BackupAndRestore, restoring a backup, says where to go on (as in Keras).
+                if self._initial_epoch is not None:
+                    initial_epoch = int(self._initial_epoch)
+                skip = int(self._initial_step or 0)
+                self._initial_epoch, self._initial_step = None, 0
+                logs, training_logs, stopped_at = {}, None, None
+                for epoch in range(initial_epoch, epochs):
+                    self.reset_metrics()
+                    cbs.on_epoch_begin(epoch, {})
+                    if verbose == 1:
+                        print(f"Epoch {epoch + 1}/{epochs}")
+                    bar = Progbar(steps, verbose=verbose)
+                    start = time.perf_counter()
+                    done = 0
+                    batches = train.epoch()
+                    for step, data in enumerate(batches):
+                        if step < skip:  # done before the backup this run resumed from
+                            continue
+                        cbs.on_train_batch_begin(step, {})
+                        logs = self._run_train_step(data)
+                        done = step + 1
+                        cbs.on_train_batch_end(step, logs)
+                        if steps is None or step + 1 < steps:
+                            bar.update(step + 1, logs)
+                        if ctrl_c.requested:
+                            stopped_at = (epoch, step)
+                            break
+                        if self.stop_training:
+                            break
+                    batches.close()  # stops a prefetch thread when the epoch ended early
+                    skip = 0
+                    if stopped_at is not None:
+                        if verbose == 1 and bar.dynamic:
+                            print()  # end the progress bar's line
                         break
-                    if step < skip:  # done before the backup this run resumed from
-                        continue
-                    cbs.on_train_batch_begin(step, {})
-                    self._train_batch(
-                        D.take(xs, index), D.take(ys, index), None if sw is None else sw[index]
-                    )
-                    logs = self._logs()
-                    cbs.on_train_batch_end(step, logs)
-                    if step + 1 < steps:
-                        bar.update(step + 1, logs)
+                    if done == 0:
+                        warn_out_of_data("fit", 0)
+                        break
+                    train.on_epoch_end()
+                    epoch_logs = dict(logs)
+                    if val is not None and (epoch + 1) % validation_freq == 0:
+                        val_logs = self._run_evaluation(val)
+                        epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                    elapsed = time.perf_counter() - start
+                    bar.update(steps or done, epoch_logs, finalize=True)
+                    if verbose == 2:
+                        items = "".join(f" - {k}: {format_value(v)}" for k, v in epoch_logs.items())
+                        print(
+                            f"Epoch {epoch + 1}/{epochs}\n{done}/{steps or done} - "
+                            f"{format_duration(elapsed)} - "
+                            f"{format_duration(elapsed / max(done, 1))}/step{items}"
+                        )
+                    cbs.on_epoch_end(epoch, epoch_logs)
+                    training_logs = epoch_logs
                     if ctrl_c.requested:
-                        stopped_at = (epoch, step)
+                        stopped_at = (epoch, done - 1)
                         break
                     if self.stop_training:
                         break
-                skip = 0
+                    if getattr(train, "exhausted", False) and train.steps is not None:
+                        warn_out_of_data("fit", done)
+                        break
                 if stopped_at is not None:
-                    if verbose == 1 and bar.dynamic:
-                        print()  # end the progress bar's line
-                    break
-                epoch_logs = dict(logs)
-                if val is not None and (epoch + 1) % validation_freq == 0:
-                    val_logs = self._evaluate_arrays(*val, validation_batch_size or batch_size)
-                    epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
-                elapsed = time.perf_counter() - start
-                bar.update(steps, epoch_logs, finalize=True)
-                if verbose == 2:
-                    items = "".join(f" - {k}: {format_value(v)}" for k, v in epoch_logs.items())
-                    print(
-                        f"Epoch {epoch + 1}/{epochs}\n{steps}/{steps} - {format_duration(elapsed)}"
-                        f" - {format_duration(elapsed / max(steps, 1))}/step{items}"
-                    )
-                cbs.on_epoch_end(epoch, epoch_logs)
-                training_logs = epoch_logs
-                if ctrl_c.requested:
-                    stopped_at = (epoch, steps - 1)
-                    break
-                if self.stop_training:
-                    break
-            if stopped_at is not None:
-                self._fit_interrupted = True
-                print(_interrupt_message(stopped_at, epochs, steps, len(history.epoch)))
-            cbs.on_train_end(training_logs if training_logs is not None else logs)
+                    self._fit_interrupted = True
+                    print(_interrupt_message(stopped_at, epochs, steps or done,
+                                             len(history.epoch)))
+                cbs.on_train_end(training_logs if training_logs is not None else logs)
+        finally:
+            train.close()
+            if val is not None:
+                val.close()
         return history
 
-    def _evaluate_arrays(self, xs, ys, sw, batch_size, cbs=None, bar=None):
+    def _validation_adapter(self, validation_data, steps, batch_size):
+        prefix = "validation_data "
+        if is_batch_source(validation_data):
+            return self._adapter(
+                validation_data, None, None, batch_size, steps=steps,
+                need_y=self._needs_targets("test_step"), what="fit validation_data",
+            )
+        if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
+            got = type(validation_data).__name__
+            if isinstance(validation_data, (list, tuple)):
+                got += f" of length {len(validation_data)}"
+            raise ValueError(
+                "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                f"val_sample_weight), a generator or a PyDataset; got a {got}"
+            )
+        vx, vy, *vsw = validation_data
+        return self._adapter(
+            vx, vy, vsw[0] if vsw else None, batch_size, steps=steps, prefix=prefix
+        )
+
+    @staticmethod
+    def _split_validation(train, validation_split, steps_per_epoch):
+        """Keras's ``validation_split``: the last fraction of the arrays, before shuffling."""
+        if not 0.0 < validation_split < 1.0:
+            raise ValueError(f"validation_split must be in (0, 1), got {validation_split}")
+        n = train.n
+        cut = int(n * (1.0 - validation_split))
+        if cut == 0 or cut == n:
+            raise ValueError(
+                f"validation_split={validation_split} leaves an empty set of {n} samples"
+            )
+        xs, ys, sw = train.xs, train.ys, train.sw
+        val = ArrayAdapter(
+            train.pack, [a[cut:] for a in xs], None if ys is None else [a[cut:] for a in ys],
+            None if sw is None else sw[cut:], train.batch_size,
+        )
+        train.__init__(
+            train.pack, [a[:cut] for a in xs], None if ys is None else [a[:cut] for a in ys],
+            None if sw is None else sw[:cut], train.batch_size, train.shuffle, steps_per_epoch,
+        )
+        return val
+
+    def _run_evaluation(self, adapter, cbs=None, bar=None):
         self.reset_metrics()
-        n = len(xs[0])
-        logs = {}
-        for step, index in enumerate(D.batches(n, batch_size)):
+        logs, done = {}, 0
+        batches = adapter.epoch()
+        for step, data in enumerate(batches):
             if cbs:
                 cbs.on_test_batch_begin(step, {})
-            self._test_batch(
-                D.take(xs, index), D.take(ys, index), None if sw is None else sw[index]
-            )
-            logs = self._logs()
+            logs = self._run_test_step(data)
+            done = step + 1
             if cbs:
                 cbs.on_test_batch_end(step, logs)
             if bar:
-                bar.update(step + 1, logs)
+                bar.update(done, logs, finalize=True if done == adapter.steps else None)
+        batches.close()
+        if bar and adapter.steps is None:
+            bar.update(done, logs, finalize=True)
         return logs
 
     def evaluate(
@@ -480,35 +707,49 @@ class Trainer:
         callbacks=None,
         return_dict=False,
     ):
-        """Loss and metrics on ``(x, y)``: a float, a list ``[loss, *metrics]`` or a dict."""
+        """Loss and metrics on ``(x, y)`` (or a generator/``PyDataset`` of batches, read
+        ``steps`` batches or to its end): a float, a list ``[loss, *metrics]`` or a dict."""
         self._check_compiled("evaluating it")
         verbose = _verbosity(verbose)
         batch_size = _batch_size(batch_size)
-        xs, ys, sw = self._prepare(x, y, sample_weight)
-        steps_total = -(-len(xs[0]) // batch_size)
-        cbs = CallbackList(list(callbacks or []), self, {"steps": steps_total, "verbose": verbose})
-        cbs.on_test_begin({})
-        bar = Progbar(steps_total, verbose=verbose)
-        logs = self._evaluate_arrays(xs, ys, sw, batch_size, cbs, bar)
-        cbs.on_test_end(logs)
+        data = self._adapter(
+            x, y, sample_weight, batch_size, steps=steps,
+            need_y=self._needs_targets("test_step"), what="evaluate",
+        )
+        try:
+            cbs = CallbackList(list(callbacks or []), self, {"steps": data.steps,
+                                                              "verbose": verbose})
+            cbs.on_test_begin({})
+            bar = Progbar(data.steps, verbose=verbose)
+            logs = self._run_evaluation(data, cbs, bar)
+            cbs.on_test_end(logs)
+        finally:
+            data.close()
         if return_dict:
             return logs
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """Outputs for ``x``, computed batch by batch without recording gradients.
+        """Outputs for ``x`` (arrays, or a generator/``PyDataset`` whose batches are ``x`` or
+        ``(x, y, ...)``), computed batch by batch by ``predict_step`` without recording
+        gradients.
 
-        The result is written into one preallocated array, and the inputs are converted to
-        float32 one batch at a time, so memory holds the inputs as given, the outputs and one
-        batch of activations, however many samples there are.
+        For arrays, the result is written into one preallocated array, and the inputs are
+        converted to float32 one batch at a time, so memory holds the inputs as given, the
+        outputs and one batch of activations, however many samples there are.
         """
         verbose = _verbosity(verbose)
         batch_size = _batch_size(batch_size)
+        if is_batch_source(x):
+            return self._predict_batches(x, steps, verbose, callbacks)
         xs, _, _ = self._prepare(x, need_y=False, convert=False)
         floatx = backend.floatx()
         n = len(xs[0])
         total = -(-n // batch_size)
+        if steps:
+            total = min(total, int(steps))
+            n = min(n, total * batch_size)
         cbs = CallbackList(list(callbacks or []), self, {"steps": total, "verbose": verbose})
         cbs.on_predict_begin({})
         bar = Progbar(total, verbose=verbose)
@@ -516,7 +757,7 @@ class Trainer:
         for step, index in enumerate(D.batches(n, batch_size)):
             cbs.on_predict_batch_begin(step, {})
             batch = [np.asarray(a, dtype=floatx) for a in D.take(xs, index)]
-            outs = self._predict_batch(self._model_input(batch))
+            outs = self._run_predict_step(self._pack(batch, None, None))
             outs = outs if isinstance(outs, list) else [outs]
             if results is None:
                 results = [np.empty((n, *o.shape[1:]), dtype=o.dtype) for o in outs]
@@ -527,40 +768,144 @@ class Trainer:
         cbs.on_predict_end({})
         return results[0] if len(results) == 1 else results
 
+    def _predict_batches(self, source, steps, verbose, callbacks):
+        data = self._adapter(source, None, None, None, steps=steps, need_y=False,
+                             what="predict")
+        cbs = CallbackList(list(callbacks or []), self, {"steps": data.steps,
+                                                          "verbose": verbose})
+        cbs.on_predict_begin({})
+        bar = Progbar(data.steps, verbose=verbose)
+        chunks = []
+        try:
+            for step, batch in enumerate(data.epoch()):
+                cbs.on_predict_batch_begin(step, {})
+                outs = self._run_predict_step(batch)
+                chunks.append(outs)
+                cbs.on_predict_batch_end(step, {"outputs": outs})
+                bar.update(step + 1)
+        finally:
+            data.close()
+        if not chunks:
+            raise ValueError("predict: the generator yielded no batches")
+        cbs.on_predict_end({})
+        return stack_outputs(chunks)
+
     def predict_on_batch(self, x):
         """The outputs for one batch ``x``, checked like ``predict``'s input."""
         xs, _, _ = self._prepare(x, need_y=False)
-        outs = self._predict_batch(self._model_input(xs))
+        outs = self._run_predict_step(self._pack(xs, None, None))
         return outs[0] if isinstance(outs, list) and len(outs) == 1 else outs  # as predict
-
-    def _predict_batch(self, x):
-        with no_grad():
-            out = self(x, training=False)
-        if isinstance(out, (list, tuple)):
-            return [o.data for o in out]
-        return out.data
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One optimizer step on this batch; returns its loss (and metrics), as Keras 3."""
         self._check_compiled("training it")
-        xs, ys, sw = self._prepare(x, y, sample_weight, class_weight)
+        xs, ys, sw = self._prepare(
+            x, y, sample_weight, class_weight, need_y=self._needs_targets("train_step")
+        )
         self.reset_metrics()
-        self._train_batch(xs, ys, sw)
-        return self._result(return_dict)
+        logs = self._run_train_step(self._pack(xs, ys, sw))
+        return _result(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._check_compiled("evaluating it")
-        xs, ys, sw = self._prepare(x, y, sample_weight)
+        xs, ys, sw = self._prepare(x, y, sample_weight, need_y=self._needs_targets("test_step"))
         self.reset_metrics()
-        self._test_batch(xs, ys, sw)
-        return self._result(return_dict)
+        logs = self._run_test_step(self._pack(xs, ys, sw))
+        return _result(logs, return_dict)
 
-    def _result(self, return_dict):
-        logs = self._logs()
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
+    # Keras 2's generator methods
+    def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1,
+                      callbacks=None, validation_data=None, validation_steps=None,
+                      validation_freq=1, class_weight=None, max_queue_size=10, workers=1,
+                      use_multiprocessing=False, shuffle=True, initial_epoch=0):
+        """Keras 2's ``fit_generator``: ``fit(generator, ...)``, which Keras 3 removed.
+        ``workers``/``max_queue_size`` apply to a ``Sequence`` (loaded on threads)."""
+        _deprecated("fit_generator", "fit")
+        _loading_settings(generator, workers, use_multiprocessing, max_queue_size)
+        return self.fit(
+            generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
+            callbacks=callbacks, validation_data=validation_data,
+            validation_steps=validation_steps, validation_freq=validation_freq,
+            class_weight=class_weight, shuffle=shuffle, initial_epoch=initial_epoch,
+        )
+
+    def evaluate_generator(self, generator, steps=None, callbacks=None, max_queue_size=10,
+                           workers=1, use_multiprocessing=False, verbose=0):
+        """Keras 2's ``evaluate_generator``: ``evaluate(generator, steps=...)``."""
+        _deprecated("evaluate_generator", "evaluate")
+        _loading_settings(generator, workers, use_multiprocessing, max_queue_size)
+        return self.evaluate(generator, steps=steps, callbacks=callbacks, verbose=verbose)
+
+    def predict_generator(self, generator, steps=None, callbacks=None, max_queue_size=10,
+                          workers=1, use_multiprocessing=False, verbose=0):
+        """Keras 2's ``predict_generator``: ``predict(generator, steps=...)``."""
+        _deprecated("predict_generator", "predict")
+        _loading_settings(generator, workers, use_multiprocessing, max_queue_size)
+        return self.predict(generator, steps=steps, callbacks=callbacks, verbose=verbose)
+
+
+def _deprecated(old, new):
+    warnings.warn(
+        f"Model.{old} is deprecated (Keras 2; Keras 3 removed it): use Model.{new}, which "
+        "takes generators and PyDatasets",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
+def _loading_settings(source, workers, use_multiprocessing, max_queue_size):
+    from ..utils.py_dataset import PyDataset
+
+    if isinstance(source, PyDataset) and (workers != 1 or max_queue_size != 10):
+        source.workers = workers
+        source.use_multiprocessing = use_multiprocessing
+        source.max_queue_size = max_queue_size
+
+
+def _scalar(value):
+    """A loss (Tensor, array or number) as a Python float; the mean when it is not a
+    scalar (a per-sample loss returned by a custom ``compute_loss``)."""
+    a = np.asarray(getattr(value, "data", value), dtype=np.float64)
+    return float(a) if a.ndim == 0 or a.size == 1 else float(a.mean())
+
+
+def _batch_length(x):
+    """The number of samples in the batch ``x`` (an array, Tensor, or list/dict of them)."""
+    while isinstance(x, (list, tuple, dict)):
+        x = next(iter(x.values())) if isinstance(x, dict) else x[0]
+    return len(x)
+
+
+def _pythonify(logs):
+    """A step's logs as Python floats (a Tensor or array of one value), for callbacks and
+    the History, a nested dict's entries lifted to the top (as Keras 3 does); values that
+    are not scalars are kept as arrays."""
+    if not isinstance(logs, dict):
+        raise TypeError(
+            f"train_step/test_step must return a dict of logs, e.g. {{'loss': loss}}; got a "
+            f"{type(logs).__name__}"
+        )
+    out = {}
+    for key, value in logs.items():
+        if isinstance(value, dict):  # a container's result (compile_metrics): its entries
+            out.update(_pythonify(value))
+            continue
+        a = np.asarray(getattr(value, "data", value))
+        out[key] = float(a) if a.size == 1 and np.issubdtype(a.dtype, np.number) else a
+    return out
+
+
+def _outputs_as_arrays(outputs):
+    if isinstance(outputs, (list, tuple)):
+        return [np.asarray(getattr(o, "data", o)) for o in outputs]
+    return np.asarray(getattr(outputs, "data", outputs))
+
+
+def _result(logs, return_dict):
+    if return_dict:
+        return logs
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
 
 
 def _fmt(shape):

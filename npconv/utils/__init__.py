@@ -1,5 +1,6 @@
 """Utilities with Keras's names: ``to_categorical``, ``normalize``, ``set_random_seed``,
-``Progbar``, ``get_custom_objects``, ``custom_object_scope``.
+``Progbar``, ``get_custom_objects``, ``custom_object_scope``, ``PyDataset``/``Sequence`` and
+``pack_x_y_sample_weight``/``unpack_x_y_sample_weight``.
 
 ``npconv.utils.np_utils`` and ``npconv.utils.generic_utils`` are the Keras 2 module paths the
 tutorials import.
@@ -24,6 +25,10 @@ __all__ = [
     "get_custom_objects",
     "CustomObjectScope",
     "custom_object_scope",
+    "PyDataset",
+    "Sequence",
+    "pack_x_y_sample_weight",
+    "unpack_x_y_sample_weight",
 ]
 #: names of ``generic_utils`` re-exported here, imported when first asked for
 _GENERIC = {"generic_utils", "Progbar", "to_list", "get_custom_objects", "CustomObjectScope",
@@ -76,7 +81,12 @@ def normalize(x, axis=-1, order=2):
     return x / norm
 
 
+from ..training.adapters import (  # noqa: E402
+    pack_x_y_sample_weight,
+    unpack_x_y_sample_weight,
+)
 from . import np_utils  # noqa: E402  - Keras 2's `npconv.utils.np_utils.to_categorical`
+from .py_dataset import PyDataset, Sequence  # noqa: E402
 
 
 def __getattr__(name):

@@ -1,0 +1,182 @@
+"""DCGAN by overriding ``train_step``: keras-io's
+``examples/generative/dcgan_overriding_train_step.py`` (by fchollet) with ``keras`` ->
+``npconv``, on the 5,000 real MNIST digits bundled with npconv instead of CelebA faces.
+
+A ``GAN`` model holds a discriminator and a generator and overrides ``compile`` (two
+optimizers and a loss) and ``train_step``: each batch, the discriminator learns to tell real
+digits from generated ones (with noisy labels, the original's "important trick"), then the
+generator learns to fool it — through the discriminator, whose weights are not updated in that
+step. Saves ``dcgan_samples.png`` (a grid of generated digits) after training.
+
+Spelled differently from the Keras original:
+
+- ``tf.random.normal``/``uniform`` are ``npconv.random.normal``/``uniform``; ``tf.concat`` is
+  ``concatenate`` of ``npconv.functions.array`` (``keras.ops.concatenate`` once ``npconv.ops``
+  has it); ``tf.GradientTape`` is ``npconv.GradientTape``;
+- 28x28x1 digits instead of 64x64x3 faces, so one stride-2 convolution fewer on each side;
+- without ``Conv2DTranspose`` in this npconv, the generator upsamples with a ``Dense`` layer to
+  a 28x28x4 map followed by 3x3 and 5x5 ``Conv2D``s (the original's transposed convolutions
+  are used when ``npconv.layers`` has them).
+"""
+
+import numpy as np
+
+import npconv
+from npconv import layers
+from npconv.functions import array as ops  # keras.ops.concatenate
+
+latent_dim = 64
+
+
+def build_discriminator():
+    return npconv.Sequential(
+        [
+            npconv.Input(shape=(28, 28, 1)),
+            layers.Conv2D(64, kernel_size=4, strides=2, padding="same"),
+            layers.LeakyReLU(alpha=0.2),
+            layers.Conv2D(128, kernel_size=4, strides=2, padding="same"),
+            layers.LeakyReLU(alpha=0.2),
+            layers.Flatten(),
+            layers.Dropout(0.2),
+            layers.Dense(1, activation="sigmoid"),
+        ],
+        name="discriminator",
+    )
+
+
+def build_generator(latent_dim=latent_dim):
+    if hasattr(layers, "Conv2DTranspose"):  # the original's generator, for 28x28 digits
+        body = [
+            layers.Dense(7 * 7 * 128),
+            layers.Reshape((7, 7, 128)),
+            layers.Conv2DTranspose(128, kernel_size=4, strides=2, padding="same"),
+            layers.LeakyReLU(alpha=0.2),
+            layers.Conv2DTranspose(128, kernel_size=4, strides=2, padding="same"),
+            layers.LeakyReLU(alpha=0.2),
+        ]
+    else:
+        body = [
+            layers.Dense(28 * 28 * 4),
+            layers.Reshape((28, 28, 4)),
+            layers.LeakyReLU(alpha=0.2),
+            layers.Conv2D(32, kernel_size=3, padding="same"),
+            layers.LeakyReLU(alpha=0.2),
+        ]
+    return npconv.Sequential(
+        [npconv.Input(shape=(latent_dim,)), *body,
+         layers.Conv2D(1, kernel_size=5, padding="same", activation="sigmoid")],
+        name="generator",
+    )
+
+
+class GAN(npconv.Model):
+    def __init__(self, discriminator, generator, latent_dim):
+        super().__init__()
+        self.discriminator = discriminator
+        self.generator = generator
+        self.latent_dim = latent_dim
+
+    def compile(self, d_optimizer, g_optimizer, loss_fn):
+        super().compile()
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        self.loss_fn = loss_fn
+        self.d_loss_metric = npconv.metrics.Mean(name="d_loss")
+        self.g_loss_metric = npconv.metrics.Mean(name="g_loss")
+
+    @property
+    def metrics(self):
+        return [self.d_loss_metric, self.g_loss_metric]
+
+    def train_step(self, real_images):
+        # Sample random points in the latent space
+        batch_size = real_images.shape[0]
+        random_latent_vectors = npconv.random.normal(shape=(batch_size, self.latent_dim))
+
+        # Decode them to fake images
+        generated_images = self.generator(random_latent_vectors)
+
+        # Combine them with real images
+        combined_images = ops.concatenate([generated_images, real_images], axis=0)
+
+        # Assemble labels discriminating real from fake images
+        labels = np.concatenate(
+            [np.ones((batch_size, 1), "float32"), np.zeros((batch_size, 1), "float32")]
+        )
+        # Add random noise to the labels - important trick!
+        labels += 0.05 * npconv.random.uniform(labels.shape).numpy()
+
+        # Train the discriminator
+        with npconv.GradientTape() as tape:
+            predictions = self.discriminator(combined_images)
+            d_loss = self.loss_fn(labels, predictions)
+        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+
+        # Sample random points in the latent space
+        random_latent_vectors = npconv.random.normal(shape=(batch_size, self.latent_dim))
+
+        # Assemble labels that say "all real images"
+        misleading_labels = np.zeros((batch_size, 1), "float32")
+
+        # Train the generator (note that we should *not* update the weights
+        # of the discriminator)!
+        with npconv.GradientTape() as tape:
+            predictions = self.discriminator(self.generator(random_latent_vectors))
+            g_loss = self.loss_fn(misleading_labels, predictions)
+        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+
+        # Update metrics
+        self.d_loss_metric.update_state(d_loss)
+        self.g_loss_metric.update_state(g_loss)
+        return {
+            "d_loss": self.d_loss_metric.result(),
+            "g_loss": self.g_loss_metric.result(),
+        }
+
+
+def load_digits():
+    """The bundled digits as float32 images in [0, 1] of shape (n, 28, 28, 1)."""
+    (x_train, _), (x_test, _) = npconv.datasets.digits.load_data()
+    x = np.concatenate([x_train, x_test], axis=0)
+    return np.expand_dims(x, -1).astype("float32") / 255
+
+
+def make_gan(learning_rate=0.0002):
+    gan = GAN(discriminator=build_discriminator(), generator=build_generator(),
+              latent_dim=latent_dim)
+    gan.compile(
+        d_optimizer=npconv.optimizers.Adam(learning_rate=learning_rate, beta_1=0.5),
+        g_optimizer=npconv.optimizers.Adam(learning_rate=learning_rate, beta_1=0.5),
+        loss_fn=npconv.losses.BinaryCrossentropy(),
+    )
+    return gan
+
+
+def save_samples(gan, path="dcgan_samples.png", n=8):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    z = npconv.random.normal(shape=(n * n, gan.latent_dim), seed=1).numpy()
+    images = gan.generator.predict(z, verbose=0)[..., 0]
+    grid = images.reshape(n, n, 28, 28).transpose(0, 2, 1, 3).reshape(n * 28, n * 28)
+    fig = plt.figure(figsize=(6, 6))
+    plt.imshow(grid, cmap="Greys_r", vmin=0, vmax=1)
+    plt.axis("off")
+    fig.savefig(path, dpi=80, bbox_inches="tight")
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    npconv.utils.set_random_seed(0)
+    digits = load_digits()
+    gan = make_gan()
+    gan.fit(digits, epochs=15, batch_size=64)
+    try:
+        save_samples(gan)
+        print("saved dcgan_samples.png")
+    except ImportError:
+        print("pip install matplotlib to see the generated digits")
