@@ -150,7 +150,7 @@ def test_overridden_steps_are_used_and_trackers_reset_each_epoch():
     model.compile(npconv.optimizers.SGD(0.1))  # no loss: the step computes its own
     seen = []
     cb = npconv.callbacks.LambdaCallback(
-        on_epoch_begin=lambda epoch, logs: seen.append(model.loss_tracker.count))
+        on_epoch_begin=lambda epoch, logs: seen.append(float(model.loss_tracker.count)))
     history = model.fit(x, y, batch_size=16, epochs=3, verbose=0, callbacks=[cb])
     assert model.calls["train"] == 12
     assert seen == [0.0, 0.0, 0.0]  # the trackers (found as attributes) reset each epoch
