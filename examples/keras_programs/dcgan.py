@@ -84,7 +84,7 @@ class GAN(keras.Model):
         labels = ops.concatenate(
             [ops.ones((batch_size, 1)), ops.zeros((batch_size, 1))], axis=0
         )
-        labels += 0.05 * tf.random.uniform(tf.shape(labels))
+        labels += 0.05 * keras.random.uniform(ops.shape(labels), seed=self.seed_generator)
 
         with tf.GradientTape() as tape:
             predictions = self.discriminator(combined_images)

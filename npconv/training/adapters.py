@@ -97,7 +97,7 @@ class ArrayAdapter:
             yield self.pack(
                 D.take(self.xs, index),
                 None if self.ys is None else D.take(self.ys, index),
-                None if self.sw is None else self.sw[index],
+                D.take_weights(self.sw, index),
             )
 
     def on_epoch_end(self):

@@ -47,9 +47,10 @@ class CompileMetrics(M.Metric):
         preds = [getattr(p, "data", p) for p in preds]
         if self.groups is None:
             self.build(ys, preds)
-        for group, t, p in zip(self.groups, ys, preds):
+        for i, (group, t, p) in enumerate(zip(self.groups, ys, preds)):
+            weights = sample_weight[i] if isinstance(sample_weight, list) else sample_weight
             for metric in group:
-                metric.update_state(t, p, sample_weight=sample_weight)
+                metric.update_state(t, p, sample_weight=weights)
 
     def result(self):
         return {m.name: m.result() for m in self.metrics}

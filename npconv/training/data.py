@@ -163,6 +163,22 @@ def to_sample_weight(sample_weight, what="sample_weight"):
     return a
 
 
+def take_weights(sample_weight, index):
+    """The rows ``index`` of per-sample weights: one array, or (a model with several outputs)
+    a list of one array or None per output."""
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, list):
+        return [None if w is None else w[index] for w in sample_weight]
+    return sample_weight[index]
+
+
+def output_weights(sample_weight, i):
+    """Output ``i``'s share of ``sample_weight``: the same array for every output, or the
+    ``i``-th of a per-output list."""
+    return sample_weight[i] if isinstance(sample_weight, list) else sample_weight
+
+
 def check_lengths(arrays, names):
     """All ``arrays`` (``None`` skipped) hold the same number of samples; returns it."""
     lengths = {name: len(a) for a, name in zip(arrays, names) if a is not None}

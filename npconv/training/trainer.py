@@ -264,11 +264,12 @@ class Trainer:
         ys = list(y) if isinstance(y, (list, tuple)) else [y]
         preds = list(y_pred) if isinstance(y_pred, (list, tuple)) else [y_pred]
         terms = []
-        for loss_fn, weight, t, p in zip(self.compiled_losses, self.loss_weights, ys, preds):
+        for i, (loss_fn, weight, t, p) in enumerate(
+                zip(self.compiled_losses, self.loss_weights, ys, preds)):
             if loss_fn is None:
                 terms.append(None)
                 continue
-            value = loss_fn(t, p, sample_weight=sample_weight)
+            value = loss_fn(t, p, sample_weight=D.output_weights(sample_weight, i))
             terms.append(value if weight == 1.0 else value * weight)
         if len(self._loss_trackers) > 1:
             n = _batch_length(preds)
@@ -393,15 +394,30 @@ class Trainer:
             ys = [D.to_label_array(a, name) for a, name in zip(ys, y_names)]
         elif need_y:
             raise ValueError(f"No target data: pass {prefix}y (labels) as well as {prefix}x")
-        sw = None
-        if sample_weight is not None:
+        sw, sw_list, sw_names = None, [None], [f"{prefix}sample_weight"]
+        if isinstance(sample_weight, dict):  # per output, by name (Keras)
+            sample_weight = [sample_weight.get(name) for name in self._output_names()]
+        if isinstance(sample_weight, (list, tuple)) and self._n_outputs() > 1:
+            if len(sample_weight) != self._n_outputs():
+                raise ValueError(
+                    f"{prefix}sample_weight: {len(sample_weight)} arrays for a model with "
+                    f"{self._n_outputs()} outputs (one per output, or one for all)"
+                )
+            sw_names = [f"{prefix}sample_weight[{i}]" for i in range(len(sample_weight))]
+            sw = sw_list = [None if w is None else D.to_sample_weight(w, name)
+                            for w, name in zip(sample_weight, sw_names)]
+        elif sample_weight is not None:
             sw = D.to_sample_weight(sample_weight, f"{prefix}sample_weight")
-        D.check_lengths(xs + (ys or []) + [sw], x_names + y_names + [f"{prefix}sample_weight"])
+            sw_list = [sw]
+        D.check_lengths(xs + (ys or []) + sw_list, x_names + y_names + sw_names)
         if ys is not None and self._has_compiled_loss():
             self._check_targets(ys, prefix)
         if class_weight is not None:
             if ys is None:
                 raise ValueError("class_weight needs targets (y) to weigh")
+            if isinstance(sw, list):
+                raise ValueError("class_weight cannot be combined with one sample_weight array "
+                                 "per output; fold the class weights into those arrays")
             sw = _class_weights(ys[0], class_weight, sw)
         return xs, ys, sw
 
@@ -670,11 +686,11 @@ class Trainer:
         xs, ys, sw = train.xs, train.ys, train.sw
         val = ArrayAdapter(
             train.pack, [a[cut:] for a in xs], None if ys is None else [a[cut:] for a in ys],
-            None if sw is None else sw[cut:], train.batch_size,
+            D.take_weights(sw, slice(cut, None)), train.batch_size,
         )
         train.__init__(
             train.pack, [a[:cut] for a in xs], None if ys is None else [a[:cut] for a in ys],
-            None if sw is None else sw[:cut], train.batch_size, train.shuffle, steps_per_epoch,
+            D.take_weights(sw, slice(None, cut)), train.batch_size, train.shuffle, steps_per_epoch,
         )
         return val
 
