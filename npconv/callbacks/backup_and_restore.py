@@ -191,6 +191,7 @@ class BackupAndRestore(Callback):
         return self._epoch, self._step
 
     def _save(self):
+        from ..distribution import is_chief
         from ..io.atomic import atomic_write
         from ..io.model_file import to_json, write_model_file
         from ..io.optimizer_state import optimizer_state
@@ -198,6 +199,9 @@ class BackupAndRestore(Callback):
 
         self._batches_since_save = 0
         epoch, step = self._position()
+        if not is_chief():  # under data parallelism rank 0 writes; every rank reads
+            self._saved_at = (epoch, step)
+            return
         os.makedirs(self.backup_dir, exist_ok=True)
         self._sequence += 1
         weights_file = f"backup-{self._sequence:06d}.weights.npz"
@@ -249,6 +253,10 @@ class BackupAndRestore(Callback):
                 _unlink(os.path.join(self.backup_dir, name))
 
     def _delete(self):
+        from ..distribution import is_chief
+
+        if not is_chief():
+            return
         for name in _listdir(self.backup_dir):
             if name in (STATE_FILE, PREVIOUS_STATE_FILE) or (
                 _WEIGHTS_RE.fullmatch(name) or _TEMP_RE.fullmatch(name)

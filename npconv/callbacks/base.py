@@ -9,7 +9,14 @@ from __future__ import annotations
 
 
 class Callback:
-    """Base class: override the hooks you need."""
+    """Base class: override the hooks you need.
+
+    ``chief_only``: under data parallelism (``npconv.distribution``) a callback that writes
+    files (``ModelCheckpoint``, ``CSVLogger``, ``TensorBoard``) runs on rank 0 alone; the
+    others run on every rank, on the same global logs.
+    """
+
+    chief_only = False
 
     def __init__(self):
         self.model = None

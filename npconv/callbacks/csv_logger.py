@@ -48,6 +48,8 @@ class CSVLogger(Callback):
         model.fit(x_train, y_train, callbacks=[csv_logger])
     """
 
+    chief_only = True  # under data parallelism only rank 0 writes the file
+
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
         self.sep = separator

@@ -41,6 +41,8 @@ class ModelCheckpoint(MonitorCallback):
             is saved until the monitored value beats it.
     """
 
+    chief_only = True  # under data parallelism only rank 0 writes the file
+
     def __init__(
         self,
         filepath,

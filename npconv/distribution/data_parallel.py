@@ -46,6 +46,7 @@ class DataParallel:
         self.rank = self.comm.Get_rank()
         self.size = self.comm.Get_size()
         self._bucket = None
+        self.share = None  # this rank's share of the current batch, set by the trainer
         if threads is None:
             cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
             cores = cores or os.cpu_count() or 1
@@ -88,8 +89,8 @@ class DataParallel:
                 at += size
         self.comm.Allreduce(self.MPI.IN_PLACE, bucket, op=self.MPI.SUM)
         out, at = [], 0
-        for g, shape, size in zip(grads, shapes, sizes):
-            out.append(None if g is None else bucket[at:at + size].reshape(shape).copy())
+        for g, shape, size in zip(grads, shapes, sizes):  # views of the bucket: used at once
+            out.append(None if g is None else bucket[at:at + size].reshape(shape))
             at += size
         return out
 

@@ -92,13 +92,17 @@ class BatchNormTrain(_ChannelOp):
             xc = x - mean
             return mean, xc, xp.square(xc).mean(axis=red, keepdims=True)  # biased, two-pass
         n_local = x.size // x.shape[self.axis]
-        sums = self.sync.allreduce_sum(
-            xp.append(x.sum(axis=red, dtype=xp.float64), float(n_local)))
+        # a rank whose share of the batch is empty runs on a stand-in sample of weight 0
+        # (npconv.distribution.replicas): it must not count in the statistics
+        counted = 0.0 if getattr(self.sync, "share", None) == 0 else 1.0
+        sums = self.sync.allreduce_sum(counted * xp.append(
+            x.sum(axis=red, dtype=xp.float64), float(n_local)))
         total = max(sums[-1], 1.0)
-        self.n_local, self.share = n_local, n_local / total
+        self.n_local, self.share = n_local, counted * n_local / total
         mean = (sums[:-1] / total).astype(x.dtype).reshape(self.bshape)
         xc = x - mean
-        var = self.sync.allreduce_sum(xp.square(xc).sum(axis=red, dtype=xp.float64)) / total
+        var = self.sync.allreduce_sum(
+            counted * xp.square(xc).sum(axis=red, dtype=xp.float64)) / total
         return mean, xc, var.astype(x.dtype).reshape(self.bshape)
 
     def forward(self, x, *params):

@@ -171,6 +171,19 @@ class ScalarVariable(Variable):
         return f"<Variable '{self.path}' shape=() dtype={self.data.dtype} value={self.data}>"
 
 
+def _across_ranks(grads):
+    """Under data parallelism (``npconv.distribution``), the gradients summed over the ranks,
+    each rank's weighted by its share of the batch (or equally, outside ``fit``); else as
+    they are. Every rank applies the same update, so the weights stay identical."""
+    from ..distribution.replicas import active
+
+    dist = active()
+    if dist is None:
+        return grads
+    share = dist.share if dist.share is not None else 1.0 / dist.size
+    return dist.allreduce_gradients(grads, share)
+
+
 def _is_schedule(value) -> bool:
     return isinstance(value, _schedules.LearningRateSchedule) or (
         callable(value) and not isinstance(value, Tensor)
@@ -587,6 +600,7 @@ class Optimizer:
             )
         if self.loss_scale_factor is not None:
             kept_grads = [g / g.dtype.type(self.loss_scale_factor) for g in kept_grads]
+        kept_grads = _across_ranks(kept_grads)
 
         self._apply_steps(kept_grads, kept_vars)
 

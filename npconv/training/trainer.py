@@ -27,6 +27,7 @@ import numpy as np
 from .. import backend
 from ..autograd import GradientTape, no_grad
 from ..callbacks.base import CallbackList, History
+from ..distribution import replicas
 from . import data as D
 from .adapters import (
     ArrayAdapter,
@@ -336,14 +337,29 @@ class Trainer:
         return self(x, training=False)
 
     def _run_train_step(self, data):
-        return _pythonify(self.train_step(data))
+        if replicas.active() is None:
+            return _pythonify(self.train_step(data))
+        if getattr(self, "_replicas_pending", True):  # a first step under data parallelism
+            count = len(self.weights)
+            replicas.start(self)
+            logs = replicas.run_step(self, data, self.train_step, _pythonify)
+            if len(self.weights) != count:  # the step built the model: align its weights
+                replicas.start(self)
+            self._replicas_pending = False
+            return logs
+        return replicas.run_step(self, data, self.train_step, _pythonify)
 
     def _run_test_step(self, data):
         with no_grad():
+            if replicas.active() is not None:
+                return replicas.run_step(self, data, self.test_step, _pythonify)
             return _pythonify(self.test_step(data))
 
     def _run_predict_step(self, data):
         with no_grad():
+            if replicas.active() is not None:
+                return replicas.predict_step(
+                    self, data, lambda d: _outputs_as_arrays(self.predict_step(d)))
             return _outputs_as_arrays(self.predict_step(data))
 
     # data
@@ -545,7 +561,8 @@ class Trainer:
         Keras.
         """
         self._check_compiled("training it")
-        verbose = _verbosity(verbose)
+        verbose = _verbosity(verbose) if _is_chief() else 0
+        callbacks = _chief_callbacks(callbacks)
         batch_size = _batch_size(batch_size)
         need_y = self._needs_targets("train_step")
         source = is_batch_source(x)
@@ -579,6 +596,7 @@ class Trainer:
         try:
             with _StopOnSigint() as ctrl_c:
                 cbs.on_train_begin({})
+                self._replicas_pending = True  # weights copied from rank 0 at the first step
                 # BackupAndRestore, restoring a backup, says where to go on (as in Keras).
                 if self._initial_epoch is not None:
                     initial_epoch = int(self._initial_epoch)
@@ -603,6 +621,7 @@ class Trainer:
                         cbs.on_train_batch_end(step, logs)
                         if steps is None or step + 1 < steps:
                             bar.update(step + 1, logs)
+                        _agree_to_stop(self, ctrl_c)
                         if ctrl_c.requested:
                             stopped_at = (epoch, step)
                             break
@@ -622,6 +641,8 @@ class Trainer:
                     if val is not None and (epoch + 1) % validation_freq == 0:
                         val_logs = self._run_evaluation(val)
                         epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                    if replicas.active() is not None:
+                        replicas.end_epoch(self)
                     elapsed = time.perf_counter() - start
                     bar.update(steps or done, epoch_logs, finalize=True)
                     if verbose == 2:
@@ -633,6 +654,7 @@ class Trainer:
                         )
                     cbs.on_epoch_end(epoch, epoch_logs)
                     training_logs = epoch_logs
+                    _agree_to_stop(self, ctrl_c)
                     if ctrl_c.requested:
                         stopped_at = (epoch, done - 1)
                         break
@@ -650,6 +672,8 @@ class Trainer:
             train.close()
             if val is not None:
                 val.close()
+        if replicas.active() is not None:
+            replicas.active().barrier()  # what rank 0 wrote is there before any rank reads it
         return history
 
     def _validation_adapter(self, validation_data, steps, batch_size):
@@ -726,7 +750,7 @@ class Trainer:
         """Loss and metrics on ``(x, y)`` (or a generator/``PyDataset`` of batches, read
         ``steps`` batches or to its end): a float, a list ``[loss, *metrics]`` or a dict."""
         self._check_compiled("evaluating it")
-        verbose = _verbosity(verbose)
+        verbose = _verbosity(verbose) if _is_chief() else 0
         batch_size = _batch_size(batch_size)
         data = self._adapter(
             x, y, sample_weight, batch_size, steps=steps,
@@ -755,7 +779,7 @@ class Trainer:
         converted to float32 one batch at a time, so memory holds the inputs as given, the
         outputs and one batch of activations, however many samples there are.
         """
-        verbose = _verbosity(verbose)
+        verbose = _verbosity(verbose) if _is_chief() else 0
         batch_size = _batch_size(batch_size)
         if is_batch_source(x):
             return self._predict_batches(x, steps, verbose, callbacks)
@@ -858,6 +882,31 @@ class Trainer:
         _deprecated("predict_generator", "predict")
         _loading_settings(generator, workers, use_multiprocessing, max_queue_size)
         return self.predict(generator, steps=steps, callbacks=callbacks, verbose=verbose)
+
+
+def _is_chief():
+    dist = replicas.active()
+    return dist is None or dist.rank == 0
+
+
+def _chief_callbacks(callbacks):
+    """Under data parallelism, the callbacks that write files (checkpoints, CSV logs, event
+    files: ``chief_only``) run on rank 0 alone; the others on every rank, on the same global
+    logs, so that they decide alike."""
+    callbacks = list(callbacks or [])
+    if _is_chief():
+        return callbacks
+    return [cb for cb in callbacks if not getattr(cb, "chief_only", False)]
+
+
+def _agree_to_stop(model, ctrl_c):
+    """Every rank stops at the same step: when one was interrupted or told to stop, all are."""
+    if replicas.active() is None:
+        return
+    flags = replicas.active().allreduce_sum(
+        np.array([bool(ctrl_c.requested), bool(model.stop_training)], dtype=np.float64))
+    ctrl_c.requested = ctrl_c.requested or bool(flags[0])
+    model.stop_training = model.stop_training or bool(flags[1])
 
 
 def _deprecated(old, new):

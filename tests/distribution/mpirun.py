@@ -21,11 +21,11 @@ def mpiexec():
 
 
 def mpi_available():
-    try:
-        from mpi4py import MPI  # noqa: F401
-    except (ImportError, RuntimeError):
-        return False
-    return mpiexec() is not None
+    """mpi4py and mpiexec are installed. Looked up without importing ``mpi4py.MPI``, which
+    would initialize MPI inside the test process itself."""
+    import importlib.util
+
+    return importlib.util.find_spec("mpi4py") is not None and mpiexec() is not None
 
 
 needs_mpi = pytest.mark.skipif(not mpi_available(),

@@ -100,6 +100,6 @@ def test_an_exception_on_one_rank_ends_the_job(tmp_path):
 
     start = time.perf_counter()
     result = run_mpi(2, script, timeout=60, check=False)
-    assert result.returncode != 0
-    assert "rank 1 fails" in result.stderr
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert "rank 1 fails" in result.stderr, result.stdout + result.stderr
     assert time.perf_counter() - start < 30
