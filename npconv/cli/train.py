@@ -61,18 +61,29 @@ def build(args, data):
 
 
 def train(args, out=print):
-    from .. import callbacks, utils
+    """Run under ``mpiexec -n N`` it trains data-parallel (``npconv.distribution``) with no
+    new flag: the global batch is split across the ranks, and rank 0 alone prints and writes
+    the run folder."""
+    from .. import callbacks, distribution, utils
 
+    if distribution.launched_by_mpi() and distribution.distribution() is None:
+        distribution.set_distribution(distribution.DataParallel())
+    chief = distribution.is_chief()
+    if not chief:
+        def out(*args, **kwargs):
+            return None
     utils.set_random_seed(args.seed)
     started = time.perf_counter()
     data = data_module.load(args.dataset)
     out(f"Data: {data.name}, {len(data.x_train)} training and {len(data.x_test)} test images "
         f"of shape {data.input_shape}, {data.num_classes} classes")
     model, epochs, batch_size = build(args, data)
-    folder = run_folder(args.out)
+    folder = run_folder(args.out) if chief else None
     out(f"Model: {model.name}, {model.count_params():,} parameters; "
         f"{type(model.optimizer).__name__}, {epochs} epoch{'s' if epochs != 1 else ''}, "
         f"batch {batch_size}")
+    if distribution.size() > 1:
+        out(f"Data parallel on {distribution.size()} ranks: global batch {batch_size}")
     out(f"Writing to {folder}")
 
     y_train = utils.to_categorical(data.y_train, data.num_classes)
@@ -91,6 +102,8 @@ def train(args, out=print):
     probabilities = model.predict(data.x_test, batch_size=max(batch_size, 256), verbose=0)
     predicted = probabilities.argmax(axis=1)
     out("Test " + ", ".join(f"{k}: {v:.4f}" for k, v in scores.items()))
+    if not chief:
+        return folder, scores
 
     model.save(folder / "model.keras")
     _write_json(folder / "history.json", {k: [float(v) for v in vs]
@@ -102,7 +115,8 @@ def train(args, out=print):
         "test": scores, "seconds": round(train_seconds, 1),
         "class_names": data.class_names,
     })
-    pictures = draw_pictures(folder, model, history, data, predicted, out)
+    with distribution.local():  # the pictures are rank 0's alone
+        pictures = draw_pictures(folder, model, history, data, predicted, out)
     out(f"Saved {folder / 'model.keras'}, history.json, report.json"
         + (f" and {len(pictures)} pictures" if pictures else ""))
     return folder, scores

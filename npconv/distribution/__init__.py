@@ -13,7 +13,8 @@ batch (to float rounding). Without ``mpiexec`` a program is one process, as befo
 MPI comes from ``mpi4py`` (the ``[mpi]`` extra: ``pip install "npconv[mpi]"`` installs mpi4py
 and MPICH's wheels); it is imported only when a distribution is asked for. For custom loops and
 ``train_step`` overrides: ``rank()``, ``size()``, ``is_chief()``, ``allreduce_mean()``,
-``allreduce_sum()``, ``broadcast()``, ``barrier()``.
+``allreduce_sum()``, ``broadcast()``, ``barrier()``; ``with local():`` runs ``predict`` and the
+like on one rank alone (what only rank 0 does, such as drawing pictures).
 """
 
 from .collectives import (
@@ -26,6 +27,7 @@ from .collectives import (
     size,
 )
 from .data_parallel import DataParallel, distribution, launched_by_mpi, set_distribution
+from .replicas import local
 
 __all__ = [
     "DataParallel",
@@ -39,4 +41,5 @@ __all__ = [
     "allreduce_sum",
     "broadcast",
     "barrier",
+    "local",
 ]

@@ -23,16 +23,35 @@ process, and then nothing here runs):
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import numpy as np
 
 from .. import backend
 from .data_parallel import distribution
 
+_local = threading.local()  # .depth > 0 inside local(): this rank works alone
+
 
 def active():
-    """The distribution when it spans several ranks, else None."""
+    """The distribution when it spans several ranks (and ``local()`` is not in force), else
+    None."""
     dist = distribution()
-    return dist if dist is not None and dist.size > 1 else None
+    if dist is None or dist.size == 1 or getattr(_local, "depth", 0):
+        return None
+    return dist
+
+
+@contextlib.contextmanager
+def local():
+    """Within ``with``: ``fit``/``evaluate``/``predict`` on this rank alone, no collectives
+    (for work only rank 0 does, such as drawing pictures of the trained model)."""
+    _local.depth = getattr(_local, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _local.depth -= 1
 
 
 def start(model):

@@ -33,7 +33,8 @@ needs_mpi = pytest.mark.skipif(not mpi_available(),
 
 
 def run_mpi(n, script, *args, timeout=120, env=None, check=True):
-    """Run ``script`` (a path) on ``n`` ranks; return the CompletedProcess."""
+    """Run ``script`` (a path, or ``-m`` and a module) on ``n`` ranks; return the
+    CompletedProcess."""
     environment = dict(os.environ, PYTHONPATH=str(ROOT), NPCONV_NUM_THREADS="1",
                        PYTHONUNBUFFERED="1")
     environment.update(env or {})
