@@ -1,0 +1,169 @@
+"""Affine resampling of image batches on NumPy: one gather per batch, bilinear weights vectorised.
+
+An affine transform is applied by *pulling*: for every output pixel ``(i, j)`` an input position
+``(r, c) = A @ (i, j) + t`` is computed and the input is sampled there by bilinear interpolation
+(order 1: the four integer neighbours weighted by ``(1 - fr)(1 - fc)``, ``(1 - fr) fc``, ...).
+What differs between libraries is only what happens outside the image, so two conventions live
+here, each matching the library whose augmentations npconv reproduces:
+
+- ``convention='scipy'``: ``scipy.ndimage.affine_transform(order=1, mode=...)``, what Keras 2's
+  ``ImageDataGenerator`` calls image by image and channel by channel. The *coordinate* is first
+  folded into the image by the mode ('constant': outside ``[0, n - 1]`` the pixel is ``cval``;
+  'nearest': clamped; 'wrap': SciPy's ``wrap``, period ``n - 1``), then interpolated, a
+  neighbour past the edge being mirrored. SciPy's 'reflect' (``d c b a | a b c d | d c b a``)
+  folds the neighbour indices instead, as the 'pad' convention does (measured on SciPy 1.17).
+- ``convention='pad'``: Keras 3's ``ops.image.affine_transform`` (numpy backend), which pads the
+  image by the mode and interpolates on the padded image: every *neighbour index* is folded
+  ('constant': the fill value; 'nearest': clamped; 'reflect': ``d c b a | a b c d | d c b a``;
+  'mirror': ``d c b | a b c d | c b a``; 'wrap': period ``n``).
+
+Both are computed for a whole batch at once: the four neighbour indices of every output pixel of
+every image become flat indices into ``images.reshape(-1, channels)`` (plus one extra row holding
+the fill value), one ``take`` gathers them, and the weighted sum is a few vectorised products.
+Images are ``(batch, rows, cols, channels)``; coordinates are float64 so that the sampling
+positions equal SciPy's to the last bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["sample_bilinear", "affine_grid", "FILL_MODES"]
+
+FILL_MODES = {
+    "scipy": ("constant", "nearest", "reflect", "wrap"),
+    "pad": ("constant", "nearest", "reflect", "mirror", "wrap"),
+}
+
+
+def affine_grid(matrices, offsets, out_rows, out_cols):
+    """Input positions of every output pixel: ``(rows, cols)``, each ``(batch, out_rows,
+    out_cols)`` float64, for ``matrices`` ``(batch, 2, 2)`` and ``offsets`` ``(batch, 2)`` that map
+    an output (row, col) to an input (row, col) as ``M @ (i, j) + t``. Summed in SciPy's order
+    (``i * M[0, 0] + j * M[0, 1] + t[0]``)."""
+    m = np.asarray(matrices, dtype=np.float64)
+    t = np.asarray(offsets, dtype=np.float64)
+    i = np.arange(out_rows, dtype=np.float64)[None, :, None]
+    j = np.arange(out_cols, dtype=np.float64)[None, None, :]
+    rows = i * m[:, 0, 0, None, None] + j * m[:, 0, 1, None, None]
+    rows += t[:, 0, None, None]
+    cols = i * m[:, 1, 0, None, None] + j * m[:, 1, 1, None, None]
+    cols += t[:, 1, None, None]
+    return rows, cols
+
+
+def _fold_coordinate_scipy(c, n, mode):
+    """SciPy's ``map_coordinate`` for order 1: the position folded into ``[0, n - 1]``-ish, and a
+    mask of the positions that take the constant (``mode='constant'`` only)."""
+    outside = (c < 0) | (c > n - 1)
+    if mode == "constant":
+        return np.where(outside, 0.0, c), outside
+    if n <= 1:
+        return np.zeros_like(c), None
+    if mode == "nearest":
+        return np.clip(c, 0, n - 1), None
+    if mode == "wrap":
+        p = float(n - 1)
+        cl = c + p * (np.trunc(-c / p) + 1)
+        ch = c - p * np.trunc(c / p)
+        return np.where(c < 0, cl, np.where(c > n - 1, ch, c)), None
+    raise ValueError(f"fill_mode must be one of {FILL_MODES['scipy']}, got {mode!r}")
+
+
+def _mirror_neighbour(idx, n):
+    """SciPy's edge rule for the interpolation neighbours of a folded coordinate, which lie in
+    ``[-1, n]``: ``-1 -> 1`` and ``n -> n - 2`` (both ``0`` for a one-pixel axis)."""
+    if n <= 1:
+        return np.zeros_like(idx)
+    idx = np.where(idx < 0, -idx, idx)
+    return np.minimum(np.where(idx >= n, 2 * n - 2 - idx, idx), n - 1)
+
+
+def _fold_index_pad(idx, n, mode):
+    """Keras 3's padding rule on integer neighbour indices; ``-1`` marks the fill value."""
+    if mode == "constant":
+        return np.where((idx < 0) | (idx >= n), -1, idx)
+    if mode == "nearest":
+        return np.clip(idx, 0, n - 1)
+    if mode == "wrap":
+        return np.mod(idx, n)
+    if mode == "reflect":
+        k = np.mod(idx, 2 * n)
+        return np.where(k >= n, 2 * n - 1 - k, k)
+    if mode == "mirror":
+        if n <= 1:
+            return np.zeros_like(idx)
+        k = np.mod(idx, 2 * n - 2)
+        return np.where(k >= n, 2 * n - 2 - k, k)
+    raise ValueError(f"fill_mode must be one of {FILL_MODES['pad']}, got {mode!r}")
+
+
+def sample_bilinear(images, rows, cols, fill_mode="nearest", fill_value=0.0, convention="scipy"):
+    """Sample ``images`` ``(batch, H, W, C)`` at the positions ``rows``, ``cols`` (each
+    ``(batch, H_out, W_out)``) by bilinear interpolation; returns ``(batch, H_out, W_out, C)`` in
+    the images' float dtype (float32 unless float64 came in).
+
+    ``fill_mode`` says what lies outside the image, by ``convention`` ('scipy' or 'pad', see the
+    module docstring)."""
+    if convention not in FILL_MODES:
+        raise ValueError(f"convention must be 'scipy' or 'pad', got {convention!r}")
+    if fill_mode not in FILL_MODES[convention]:
+        raise ValueError(
+            f"fill_mode must be one of {FILL_MODES[convention]}, got {fill_mode!r}"
+        )
+    x = np.asarray(images)
+    if x.ndim != 4:
+        raise ValueError(f"sample_bilinear expects images (batch, rows, cols, channels), got "
+                         f"shape {x.shape}")
+    dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float32)
+    b, h, w, ch = x.shape
+    flat = np.empty((b * h * w + 1, ch), dtype=dtype)
+    flat[:-1] = x.reshape(-1, ch)
+    flat[-1] = fill_value
+    fill_row = b * h * w
+    base = (np.arange(b, dtype=np.intp) * (h * w))[:, None, None]
+
+    if convention == "scipy" and fill_mode != "reflect":
+        r, out_r = _fold_coordinate_scipy(rows, h, fill_mode)
+        c, out_c = _fold_coordinate_scipy(cols, w, fill_mode)
+        constant = None
+        if out_r is not None:
+            constant = out_r | out_c
+            if constant.any():
+                r = np.where(constant, 0.0, r)
+                c = np.where(constant, 0.0, c)
+            else:
+                constant = None
+        r0 = np.floor(r)
+        c0 = np.floor(c)
+        fr = (r - r0).astype(dtype)
+        fc = (c - c0).astype(dtype)
+        r0 = r0.astype(np.intp)
+        c0 = c0.astype(np.intp)
+        ra, rb = _mirror_neighbour(r0, h), _mirror_neighbour(r0 + 1, h)
+        ca, cb = _mirror_neighbour(c0, w), _mirror_neighbour(c0 + 1, w)
+        corners = [base + ra * w + ca, base + ra * w + cb, base + rb * w + ca, base + rb * w + cb]
+        if constant is not None:
+            corners = [np.where(constant, fill_row, k) for k in corners]
+    else:
+        r0 = np.floor(rows)
+        c0 = np.floor(cols)
+        fr = (rows - r0).astype(dtype)
+        fc = (cols - c0).astype(dtype)
+        r0 = r0.astype(np.intp)
+        c0 = c0.astype(np.intp)
+        ra, rb = _fold_index_pad(r0, h, fill_mode), _fold_index_pad(r0 + 1, h, fill_mode)
+        ca, cb = _fold_index_pad(c0, w, fill_mode), _fold_index_pad(c0 + 1, w, fill_mode)
+        corners = []
+        for ri, ci in ((ra, ca), (ra, cb), (rb, ca), (rb, cb)):
+            k = base + ri * w + ci
+            if fill_mode == "constant":
+                k = np.where((ri < 0) | (ci < 0), fill_row, k)
+            corners.append(k)
+
+    gathered = flat.take(np.stack(corners), axis=0)  # (4, batch, H_out, W_out, C)
+    gr = 1 - fr
+    gc = 1 - fc
+    weights = np.stack([gr * gc, gr * fc, fr * gc, fr * fc])[..., None]
+    gathered *= weights
+    return gathered.sum(axis=0)
