@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend.threads import parallel
+
 __all__ = ["sample_bilinear", "affine_grid", "FILL_MODES"]
 
 FILL_MODES = {
@@ -55,8 +57,8 @@ def affine_grid(matrices, offsets, out_rows, out_cols):
 def _fold_coordinate_scipy(c, n, mode):
     """SciPy's ``map_coordinate`` for order 1: the position folded into ``[0, n - 1]``-ish, and a
     mask of the positions that take the constant (``mode='constant'`` only)."""
-    outside = (c < 0) | (c > n - 1)
     if mode == "constant":
+        outside = (c < 0) | (c > n - 1)
         return np.where(outside, 0.0, c), outside
     if n <= 1:
         return np.zeros_like(c), None
@@ -68,15 +70,6 @@ def _fold_coordinate_scipy(c, n, mode):
         ch = c - p * np.trunc(c / p)
         return np.where(c < 0, cl, np.where(c > n - 1, ch, c)), None
     raise ValueError(f"fill_mode must be one of {FILL_MODES['scipy']}, got {mode!r}")
-
-
-def _mirror_neighbour(idx, n):
-    """SciPy's edge rule for the interpolation neighbours of a folded coordinate, which lie in
-    ``[-1, n]``: ``-1 -> 1`` and ``n -> n - 2`` (both ``0`` for a one-pixel axis)."""
-    if n <= 1:
-        return np.zeros_like(idx)
-    idx = np.where(idx < 0, -idx, idx)
-    return np.minimum(np.where(idx >= n, 2 * n - 2 - idx, idx), n - 1)
 
 
 def _fold_index_pad(idx, n, mode):
@@ -116,35 +109,75 @@ def sample_bilinear(images, rows, cols, fill_mode="nearest", fill_value=0.0, con
         raise ValueError(f"sample_bilinear expects images (batch, rows, cols, channels), got "
                          f"shape {x.shape}")
     dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float32)
+    rows = np.asarray(rows, dtype=np.float64)
+    cols = np.asarray(cols, dtype=np.float64)
+    if rows.shape != cols.shape or rows.ndim != 3 or rows.shape[0] != x.shape[0]:
+        raise ValueError(f"sample_bilinear expects rows and cols of shape (batch, H_out, W_out) "
+                         f"with batch {x.shape[0]}, got {rows.shape} and {cols.shape}")
+    out = np.empty((*rows.shape, x.shape[3]), dtype=dtype)
+    # A few images at a time: the gathered corners of ~8k output pixels stay in the L2 cache,
+    # which measured 2-3x faster than one pass over a 32-image batch on a loaded 2-core machine.
+    # The chunks run on npconv's threads (``npconv.backend.set_num_threads``), or on the calling
+    # thread while the pool is busy (a training step running beside a prefetching generator).
+    step = max(1, _CHUNK_PIXELS // max(1, rows.shape[1] * rows.shape[2]))
+    starts = range(0, len(x), step)
+
+    def run(lo, hi):
+        for start in starts[lo:hi]:
+            part = slice(start, start + step)
+            _sample(x[part], rows[part], cols[part], fill_mode, fill_value, convention, dtype,
+                    out[part])
+
+    parallel(run, len(starts), split=1)
+    return out
+
+
+_CHUNK_PIXELS = 8192
+
+
+def _sample(x, rows, cols, fill_mode, fill_value, convention, dtype, out):
     b, h, w, ch = x.shape
-    flat = np.empty((b * h * w + 1, ch), dtype=dtype)
-    flat[:-1] = x.reshape(-1, ch)
-    flat[-1] = fill_value
     fill_row = b * h * w
+    if fill_mode == "constant":
+        flat = np.empty((b * h * w + 1, ch), dtype=dtype)
+        flat[:-1] = x.reshape(-1, ch)
+        flat[-1] = fill_value
+    else:
+        flat = np.ascontiguousarray(x, dtype=dtype).reshape(-1, ch)
     base = (np.arange(b, dtype=np.intp) * (h * w))[:, None, None]
 
     if convention == "scipy" and fill_mode != "reflect":
+        # The folded position lies in [0, n - 1], so the lower neighbour is inside and the upper
+        # one is past the edge only at n - 1 exactly, where its weight is 0: clamping it is
+        # SciPy's result (SciPy mirrors it, to a pixel that also gets weight 0).
         r, out_r = _fold_coordinate_scipy(rows, h, fill_mode)
         c, out_c = _fold_coordinate_scipy(cols, w, fill_mode)
         constant = None
         if out_r is not None:
             constant = out_r | out_c
             if constant.any():
-                r = np.where(constant, 0.0, r)
-                c = np.where(constant, 0.0, c)
+                r[constant] = 0.0
+                c[constant] = 0.0
             else:
                 constant = None
-        r0 = np.floor(r)
-        c0 = np.floor(c)
-        fr = (r - r0).astype(dtype)
-        fc = (c - c0).astype(dtype)
-        r0 = r0.astype(np.intp)
-        c0 = c0.astype(np.intp)
-        ra, rb = _mirror_neighbour(r0, h), _mirror_neighbour(r0 + 1, h)
-        ca, cb = _mirror_neighbour(c0, w), _mirror_neighbour(c0 + 1, w)
-        corners = [base + ra * w + ca, base + ra * w + cb, base + rb * w + ca, base + rb * w + cb]
+        r0 = r.astype(np.intp)  # the folded positions are >= 0: truncation is floor
+        c0 = c.astype(np.intp)
+        fr = np.subtract(r, r0, dtype=dtype)
+        fc = np.subtract(c, c0, dtype=dtype)
+        k00 = r0 * w
+        k00 += c0
+        k00 += base
+        step_c = (c0 < w - 1).view(np.int8)
+        step_r = (r0 < h - 1) * w
         if constant is not None:
-            corners = [np.where(constant, fill_row, k) for k in corners]
+            k00[constant] = fill_row
+            step_c = np.where(constant, 0, step_c)
+            step_r[constant] = 0
+        corners = np.empty((4, *k00.shape), dtype=np.intp)
+        corners[0] = k00
+        np.add(k00, step_c, out=corners[1])
+        np.add(k00, step_r, out=corners[2])
+        np.add(corners[1], step_r, out=corners[3])
     else:
         r0 = np.floor(rows)
         c0 = np.floor(cols)
@@ -160,10 +193,21 @@ def sample_bilinear(images, rows, cols, fill_mode="nearest", fill_value=0.0, con
             if fill_mode == "constant":
                 k = np.where((ri < 0) | (ci < 0), fill_row, k)
             corners.append(k)
+        corners = np.stack(corners)
 
-    gathered = flat.take(np.stack(corners), axis=0)  # (4, batch, H_out, W_out, C)
-    gr = 1 - fr
-    gc = 1 - fc
-    weights = np.stack([gr * gc, gr * fc, fr * gc, fr * fc])[..., None]
-    gathered *= weights
-    return gathered.sum(axis=0)
+    # Bilinear as three lerps on the gathered corners: top, bottom, then between them.
+    g = flat.take(corners, axis=0)  # (4, batch, H_out, W_out, C)
+    # Weights repeated over the channels: same-shape products are much faster in NumPy than
+    # ones broadcast along a short last axis.
+    fc = np.repeat(fc[..., None], ch, axis=-1)
+    fr = np.repeat(fr[..., None], ch, axis=-1)
+    top, top_right, bottom, bottom_right = g
+    top_right -= top
+    top_right *= fc
+    top += top_right
+    bottom_right -= bottom
+    bottom_right *= fc
+    bottom += bottom_right
+    bottom -= top
+    bottom *= fr
+    np.add(top, bottom, out=out)
