@@ -68,5 +68,18 @@ from .pooling import (
     StochasticPooling2D,
     StochasticPooling3D,
 )
+from .preprocessing import (
+    CenterCrop,
+    Normalization,
+    RandomBrightness,
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+    Rescaling,
+    Resizing,
+)
 
 __all__ = [name for name in dir() if not name.startswith("_")]
