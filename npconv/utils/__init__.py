@@ -1,4 +1,6 @@
-"""Utilities with Keras's names: ``to_categorical``, ``normalize``, ``set_random_seed``.
+"""Utilities with Keras's names: ``to_categorical``, ``normalize``, ``set_random_seed``,
+``image_dataset_from_directory`` and the image file helpers ``load_img``, ``img_to_array``,
+``array_to_img``, ``save_img`` (these need Pillow: ``pip install "npconv[image]"``).
 
 ``npconv.utils.np_utils`` is the Keras 2 module path the tutorials import.
 """
@@ -11,7 +13,10 @@ import numpy as np
 
 from .. import backend
 
-__all__ = ["set_random_seed", "to_categorical", "normalize", "np_utils"]
+__all__ = [
+    "set_random_seed", "to_categorical", "normalize", "np_utils", "image_dataset_from_directory",
+    "load_img", "img_to_array", "array_to_img", "save_img",
+]
 
 
 def set_random_seed(seed: int) -> None:
@@ -61,3 +66,5 @@ def normalize(x, axis=-1, order=2):
 
 
 from . import np_utils  # noqa: E402  - Keras 2's `npconv.utils.np_utils.to_categorical`
+from .image_dataset import image_dataset_from_directory  # noqa: E402
+from .image_utils import array_to_img, img_to_array, load_img, save_img  # noqa: E402

@@ -103,32 +103,3 @@ def keras3_affine(images, a0, a1, a2, b0, b1, b2, fill_mode, fill_value, interpo
         rows = np.copysign(np.floor(np.abs(rows) + 0.5), rows)
         cols = np.copysign(np.floor(np.abs(cols) + 0.5), cols)
     return sample_bilinear(images, rows, cols, fill_mode, fill_value, convention="pad")
-
-
-def resize(images, height, width, interpolation="bilinear"):
-    """Resize a channels-last batch to ``(height, width)`` with half-pixel centres and no
-    antialiasing (Keras 3's ``ops.image.resize`` defaults): bilinear samples the input at
-    ``(i + 0.5) * in / out - 0.5``, edges clamped; 'nearest' takes pixel
-    ``floor((i + 0.5) * in / out)``."""
-    n, h, w, _ = images.shape
-    i = (np.arange(height) + 0.5) * (h / height)
-    j = (np.arange(width) + 0.5) * (w / width)
-    if interpolation == "nearest":
-        ri = np.minimum(np.floor(i).astype(np.intp), h - 1)
-        cj = np.minimum(np.floor(j).astype(np.intp), w - 1)
-        return images[:, ri][:, :, cj]
-    if interpolation != "bilinear":
-        raise ValueError(f"interpolation must be 'bilinear' or 'nearest', got {interpolation!r}")
-    rows = np.broadcast_to((i - 0.5)[None, :, None], (n, height, width))
-    cols = np.broadcast_to((j - 0.5)[None, None, :], (n, height, width))
-    return sample_bilinear(images, rows, cols, "nearest", convention="pad")
-
-
-def crop_to_aspect(images, height, width):
-    """The largest centred crop of the target's aspect ratio (Keras 3's arithmetic)."""
-    h, w = images.shape[1:3]
-    crop_h = max(min(h, int(float(w * height) / width)), 1)
-    crop_w = max(min(w, int(float(h * width) / height)), 1)
-    top = int(float(h - crop_h) / 2)
-    left = int(float(w - crop_w) / 2)
-    return images[:, top:top + crop_h, left:left + crop_w]

@@ -9,11 +9,10 @@ formulas are Keras 3.15's; the tests compare outputs with Keras for fixed transf
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from .base import ImagePreprocessingLayer, crop_to_aspect, factor_range, keras3_affine, resize
+from ...image.resize import crop_to_aspect, pad_to_aspect, resize
+from .base import ImagePreprocessingLayer, factor_range, keras3_affine
 
 FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 INTERPOLATIONS = ("bilinear", "nearest")
@@ -51,13 +50,7 @@ class Resizing(ImagePreprocessingLayer):
         if self.crop_to_aspect_ratio:
             images = crop_to_aspect(images, self.height, self.width)
         elif self.pad_to_aspect_ratio:
-            n, h, w, c = images.shape
-            pad_h = max(h, int(math.ceil(w * self.height / self.width)))
-            pad_w = max(w, int(math.ceil(h * self.width / self.height)))
-            padded = np.full((n, pad_h, pad_w, c), self.fill_value, dtype=images.dtype)
-            top, left = (pad_h - h) // 2, (pad_w - w) // 2
-            padded[:, top:top + h, left:left + w] = images
-            images = padded
+            images = pad_to_aspect(images, self.height, self.width, self.fill_value)
         return resize(images, self.height, self.width, self.interpolation)
 
     def compute_output_shape(self, input_shape):
