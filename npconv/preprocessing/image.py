@@ -29,7 +29,7 @@ import warnings
 import numpy as np
 
 from .. import backend
-from ..image.affine import affine_grid, sample_bilinear
+from ..image.affine import sample_affine
 from ..utils.image_utils import array_to_img, img_to_array, load_img, save_img
 
 __all__ = [
@@ -55,32 +55,27 @@ WHITE_LIST_FORMATS = ("png", "jpg", "jpeg", "bmp", "ppm", "tif", "tiff")
 def _transform_matrices(theta, tx, ty, shear, zx, zy, rows, cols):
     """Keras 2's matrices, one per image: ``rotation @ shift @ shear @ zoom`` about the image
     centre, with the (x, y) axes swapped into (row, col); returns ``(batch, 2, 2)`` and
-    ``(batch, 2)`` mapping an output (row, col) to the input position it samples."""
-    n = len(theta)
+    ``(batch, 2)`` mapping an output (row, col) to the input position it samples.
+
+    The product in closed form: with ``c, s = cos, sin(theta)`` and ``a, b = sin, cos(shear)``,
+    the linear part is ``[[c zx, -(c a + s b) zy], [s zx, (c b - s a) zy]]``, the shift
+    ``(c tx - s ty, s tx + c ty)``; centring adds ``o - L o`` with ``o`` the centre."""
     theta = np.deg2rad(np.asarray(theta, dtype=np.float64))
     shear = np.deg2rad(np.asarray(shear, dtype=np.float64))
-    eye = np.broadcast_to(np.eye(3), (n, 3, 3))
-    rot = eye.copy()
-    rot[:, 0, 0] = np.cos(theta)
-    rot[:, 0, 1] = -np.sin(theta)
-    rot[:, 1, 0] = np.sin(theta)
-    rot[:, 1, 1] = np.cos(theta)
-    shift = eye.copy()
-    shift[:, 0, 2] = tx
-    shift[:, 1, 2] = ty
-    sh = eye.copy()
-    sh[:, 0, 1] = -np.sin(shear)
-    sh[:, 1, 1] = np.cos(shear)
-    zoom = eye.copy()
-    zoom[:, 0, 0] = zx
-    zoom[:, 1, 1] = zy
-    m = rot @ shift @ sh @ zoom
+    tx = np.asarray(tx, dtype=np.float64)
+    ty = np.asarray(ty, dtype=np.float64)
+    zx = np.asarray(zx, dtype=np.float64)
+    zy = np.asarray(zy, dtype=np.float64)
+    c, s = np.cos(theta), np.sin(theta)
+    a, b = np.sin(shear), np.cos(shear)
+    l00, l01 = c * zx, -(c * a + s * b) * zy
+    l10, l11 = s * zx, (c * b - s * a) * zy
     o_x, o_y = float(rows) / 2 - 0.5, float(cols) / 2 - 0.5
-    offset = np.array([[1, 0, o_x], [0, 1, o_y], [0, 0, 1]])
-    reset = np.array([[1, 0, -o_x], [0, 1, -o_y], [0, 0, 1]])
-    m = offset @ m @ reset
-    m = m[:, [1, 0]][:, :, [1, 0, 2]]  # (x, y) -> (row, col): M' = P M P
-    return m[:, :2, :2], m[:, :2, 2]
+    t0 = (c * tx - s * ty) + o_x - (l00 * o_x + l01 * o_y)
+    t1 = (s * tx + c * ty) + o_y - (l10 * o_x + l11 * o_y)
+    # (x, y) -> (row, col): M' = P M P swaps both the rows and the columns.
+    m = np.stack([np.stack([l11, l10], axis=-1), np.stack([l01, l00], axis=-1)], axis=-2)
+    return m, np.stack([t1, t0], axis=-1)
 
 
 def _to_channels_last(x, data_format):
@@ -111,8 +106,7 @@ def _apply_transforms(x, params, fill_mode, cval, data_format, dtype):
         t = t + m[:, :, 0] * np.where(flip_v, rows - 1.0, 0.0)[:, None]
         t = t + m[:, :, 1] * np.where(flip_h, cols - 1.0, 0.0)[:, None]
         m = m * np.stack([sign_r, sign_c], axis=1)[:, None, :]
-        grid_r, grid_c = affine_grid(m, t, rows, cols)
-        out = sample_bilinear(x, grid_r, grid_c, fill_mode, cval, convention="scipy")
+        out = sample_affine(x, m, t, fill_mode, cval, convention="scipy")
         out = out.astype(dtype, copy=False)
     else:
         out = x.copy()
@@ -174,8 +168,7 @@ def apply_affine_transform(x, theta=0, tx=0, ty=0, shear=0, zx=1, zy=1, row_axis
         return x
     img = np.transpose(x, (row_axis, col_axis, channel_axis))[None]
     m, t = _transform_matrices([theta], [tx], [ty], [shear], [zx], [zy], *img.shape[1:3])
-    grid_r, grid_c = affine_grid(m, t, *img.shape[1:3])
-    out = sample_bilinear(img, grid_r, grid_c, fill_mode, cval, convention="scipy")[0]
+    out = sample_affine(img, m, t, fill_mode, cval, convention="scipy")[0]
     return np.transpose(out, np.argsort((row_axis, col_axis, channel_axis))).astype(
         x.dtype if x.dtype.kind == "f" else backend.floatx(), copy=False)
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from ... import backend
 from ...autograd.tensor import Tensor, as_array
-from ...image.affine import affine_grid, sample_bilinear
+from ...image.affine import affine_grid, sample_affine, sample_bilinear
 from ..base import Layer
 
 
@@ -98,8 +98,9 @@ def keras3_affine(images, a0, a1, a2, b0, b1, b2, fill_mode, fill_value, interpo
     m = np.empty((n, 2, 2))
     m[:, 0, 0], m[:, 0, 1], m[:, 1, 0], m[:, 1, 1] = b1, b0, a1, a0
     t = np.stack([np.broadcast_to(b2, n), np.broadcast_to(a2, n)], axis=1)
+    if interpolation == "bilinear":
+        return sample_affine(images, m, t, fill_mode, fill_value, convention="pad")
     rows, cols = affine_grid(m, t, images.shape[1], images.shape[2])
-    if interpolation == "nearest":  # halves away from zero, as C's round()
-        rows = np.copysign(np.floor(np.abs(rows) + 0.5), rows)
-        cols = np.copysign(np.floor(np.abs(cols) + 0.5), cols)
+    rows = np.copysign(np.floor(np.abs(rows) + 0.5), rows)  # halves away from zero, as C
+    cols = np.copysign(np.floor(np.abs(cols) + 0.5), cols)
     return sample_bilinear(images, rows, cols, fill_mode, fill_value, convention="pad")
