@@ -18,6 +18,11 @@ FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 INTERPOLATIONS = ("bilinear", "nearest")
 
 
+def _plain(value):
+    """A factor as JSON gives it back (tuples become lists), so get_config round-trips."""
+    return list(value) if isinstance(value, tuple) else value
+
+
 def _check_choice(who, name, value, allowed):
     if value not in allowed:
         raise ValueError(f"{who}: {name} must be one of {allowed}, got {value!r}")
@@ -195,7 +200,7 @@ class RandomRotation(_RandomAffine):
                             cy - cx * b0 - cy * b1)
 
     def get_config(self):
-        return {**super().get_config(), "factor": self._factor_arg}
+        return {**super().get_config(), "factor": _plain(self._factor_arg)}
 
 
 class RandomZoom(_RandomAffine):
@@ -229,8 +234,8 @@ class RandomZoom(_RandomAffine):
                             (h - 1.0) / 2.0 * (1.0 - zy))
 
     def get_config(self):
-        return {**super().get_config(), "height_factor": self.height_factor,
-                "width_factor": self.width_factor}
+        return {**super().get_config(), "height_factor": _plain(self.height_factor),
+                "width_factor": _plain(self.width_factor)}
 
 
 class RandomTranslation(_RandomAffine):
@@ -260,8 +265,8 @@ class RandomTranslation(_RandomAffine):
         return self._affine(images, one, zero, -dx, zero, one, -dy)
 
     def get_config(self):
-        return {**super().get_config(), "height_factor": self.height_factor,
-                "width_factor": self.width_factor}
+        return {**super().get_config(), "height_factor": _plain(self.height_factor),
+                "width_factor": _plain(self.width_factor)}
 
 
 class RandomContrast(ImagePreprocessingLayer):
@@ -288,7 +293,7 @@ class RandomContrast(ImagePreprocessingLayer):
         return np.clip(out, self.value_range[0], self.value_range[1])
 
     def get_config(self):
-        return {**super().get_config(), "factor": self._factor_arg,
+        return {**super().get_config(), "factor": _plain(self._factor_arg),
                 "value_range": list(self.value_range), "seed": self.seed}
 
 
@@ -315,5 +320,5 @@ class RandomBrightness(ImagePreprocessingLayer):
         return np.clip(out, self.value_range[0], self.value_range[1])
 
     def get_config(self):
-        return {**super().get_config(), "factor": self._factor_arg,
+        return {**super().get_config(), "factor": _plain(self._factor_arg),
                 "value_range": list(self.value_range), "seed": self.seed}
