@@ -5,7 +5,8 @@ draws a random affine transform per image (rotation, shift, shear, zoom, flips),
 and a brightness factor, and standardizes (rescale, sample- or feature-wise centring and scaling,
 ZCA whitening). ``flow(x, y)`` and ``flow_from_directory(folder)`` give batches forever, as
 Keras 2's ``NumpyArrayIterator`` and ``DirectoryIterator`` do (``len``, indexing, ``next``,
-``on_epoch_end``), so ``model.fit(datagen.flow(x, y, batch_size=32))`` is the tutorials' loop.
+``on_epoch_end``), so ``model.fit(datagen.flow(x, y, batch_size=32))`` is the tutorials' loop;
+``flow_from_dataframe(table)`` reads the files a table lists.
 
 Arguments, defaults and outputs are Keras 2's (``keras.preprocessing.image``, kept in Keras 3 as
 ``keras.src.legacy.preprocessing.image``): for the same transform parameters ``apply_transform``
@@ -37,6 +38,7 @@ __all__ = [
     "Iterator",
     "NumpyArrayIterator",
     "DirectoryIterator",
+    "DataFrameIterator",
     "apply_affine_transform",
     "apply_channel_shift",
     "apply_brightness_shift",
@@ -306,6 +308,29 @@ class ImageDataGenerator:
             shuffle=shuffle, seed=seed, save_to_dir=save_to_dir, save_prefix=save_prefix,
             save_format=save_format, follow_links=follow_links, subset=subset,
             interpolation=interpolation, keep_aspect_ratio=keep_aspect_ratio, dtype=self.dtype)
+
+    def flow_from_dataframe(self, dataframe, directory=None, x_col="filename", y_col="class",
+                            weight_col=None, target_size=(256, 256), color_mode="rgb",
+                            classes=None, class_mode="categorical", batch_size=32, shuffle=True,
+                            seed=None, save_to_dir=None, save_prefix="", save_format="png",
+                            subset=None, interpolation="nearest", validate_filenames=True,
+                            **kwargs):
+        """Batches of augmented images listed in a table (a pandas ``DataFrame`` or a dict of
+        lists): see ``DataFrameIterator``. Keras 2's deprecated ``has_ext``, ``sort`` and
+        ``drop_duplicates`` are accepted and ignored."""
+        for old_name in ("has_ext", "sort", "drop_duplicates"):
+            if kwargs.pop(old_name, None) is not None:
+                warnings.warn(f"flow_from_dataframe: {old_name} is deprecated and ignored",
+                              DeprecationWarning, stacklevel=2)
+        if kwargs:
+            raise TypeError(f"flow_from_dataframe: unexpected arguments {sorted(kwargs)}")
+        return DataFrameIterator(
+            dataframe, directory, self, x_col=x_col, y_col=y_col, weight_col=weight_col,
+            target_size=target_size, color_mode=color_mode, classes=classes,
+            class_mode=class_mode, data_format=self.data_format, batch_size=batch_size,
+            shuffle=shuffle, seed=seed, save_to_dir=save_to_dir, save_prefix=save_prefix,
+            save_format=save_format, subset=subset, interpolation=interpolation,
+            validate_filenames=validate_filenames, dtype=self.dtype)
 
     # -- transforms
 
@@ -657,7 +682,83 @@ def _list_files(directory, follow_links):
     return out
 
 
-class DirectoryIterator(Iterator):
+class _FilesIterator(Iterator):
+    """What the directory and data-frame iterators share: reading, augmenting and labelling a
+    batch of image files (Keras 2's ``BatchFromFilesMixin``)."""
+
+    def _set_processing(self, who, image_data_generator, target_size, color_mode, class_mode,
+                        data_format, save_to_dir, save_prefix, save_format, subset,
+                        interpolation, keep_aspect_ratio, dtype):
+        self.data_format = backend.normalize_data_format(data_format)
+        self.dtype = dtype or backend.floatx()
+        self.image_data_generator = image_data_generator
+        self.target_size = tuple(target_size)
+        if color_mode not in ("rgb", "rgba", "grayscale"):
+            raise ValueError(f"{who}: color_mode must be 'rgb', 'rgba' or 'grayscale', got "
+                             f"{color_mode!r}")
+        self.color_mode = color_mode
+        channels = {"rgb": 3, "rgba": 4, "grayscale": 1}[color_mode]
+        self.image_shape = (self.target_size + (channels,) if self.data_format == "channels_last"
+                            else (channels,) + self.target_size)
+        if class_mode not in self.allowed_class_modes:
+            raise ValueError(f"{who}: class_mode must be one of {self.allowed_class_modes}, got "
+                             f"{class_mode!r}")
+        self.class_mode = class_mode
+        self.save_to_dir = save_to_dir
+        self.save_prefix = save_prefix
+        self.save_format = save_format
+        self.interpolation = interpolation
+        self.keep_aspect_ratio = keep_aspect_ratio
+        if subset is not None and subset not in ("training", "validation"):
+            raise ValueError(f"{who}: subset must be 'training' or 'validation', got "
+                             f"{subset!r}")
+        self.subset = subset
+        self._raw_labels = None
+        self._weights = None
+
+    @property
+    def filepaths(self):
+        return self._filepaths
+
+    @property
+    def labels(self):
+        return self.classes if self._raw_labels is None else self._raw_labels
+
+    @property
+    def sample_weight(self):
+        return self._weights
+
+    def _get_batches_of_transformed_samples(self, index_array, rng):
+        batch_x = np.empty((len(index_array),) + self.image_shape, dtype=self.dtype)
+        for i, j in enumerate(index_array):
+            img = load_img(self._filepaths[j], color_mode=self.color_mode,
+                           target_size=self.target_size, interpolation=self.interpolation,
+                           keep_aspect_ratio=self.keep_aspect_ratio)
+            batch_x[i] = img_to_array(img, data_format=self.data_format, dtype=self.dtype)
+            img.close()
+        gen = self.image_data_generator
+        if gen is not None:
+            batch_x = gen._standardize_batch(gen.random_transform_batch(batch_x, rng))
+        if self.save_to_dir:
+            self._save(batch_x, index_array, rng)
+        if self.class_mode is None:
+            return batch_x
+        if self.class_mode == "input":
+            batch_y = batch_x.copy()
+        elif self.class_mode == "raw":
+            batch_y = self._raw_labels[index_array]
+        elif self.class_mode in ("binary", "sparse"):
+            batch_y = self.classes[index_array].astype(self.dtype)
+        else:  # categorical: one-hot rows (several ones for a multi-label sample)
+            batch_y = np.zeros((len(batch_x), self.num_classes), dtype=self.dtype)
+            for i, j in enumerate(index_array):
+                batch_y[i, self._label_sets[j] if self._label_sets else self.classes[j]] = 1.0
+        if self._weights is None:
+            return batch_x, batch_y
+        return batch_x, batch_y, self._weights[index_array]
+
+
+class DirectoryIterator(_FilesIterator):
     """Batches of augmented images read from a folder of class sub-folders (Keras 2's
     ``DirectoryIterator``): ``directory/cat/*.png``, ``directory/dog/*.png``...
 
@@ -674,33 +775,12 @@ class DirectoryIterator(Iterator):
                  shuffle=True, seed=None, data_format=None, save_to_dir=None, save_prefix="",
                  save_format="png", follow_links=False, subset=None, interpolation="nearest",
                  keep_aspect_ratio=False, dtype=None):
-        self.data_format = backend.normalize_data_format(data_format)
-        self.dtype = dtype or backend.floatx()
-        self.image_data_generator = image_data_generator
-        self.target_size = tuple(target_size)
-        if color_mode not in ("rgb", "rgba", "grayscale"):
-            raise ValueError(f"DirectoryIterator: color_mode must be 'rgb', 'rgba' or "
-                             f"'grayscale', got {color_mode!r}")
-        self.color_mode = color_mode
-        channels = {"rgb": 3, "rgba": 4, "grayscale": 1}[color_mode]
-        self.image_shape = (self.target_size + (channels,) if self.data_format == "channels_last"
-                            else (channels,) + self.target_size)
-        if class_mode not in self.allowed_class_modes:
-            raise ValueError(f"DirectoryIterator: class_mode must be one of "
-                             f"{self.allowed_class_modes}, got {class_mode!r}")
-        self.class_mode = class_mode
-        self.save_to_dir = save_to_dir
-        self.save_prefix = save_prefix
-        self.save_format = save_format
-        self.interpolation = interpolation
-        self.keep_aspect_ratio = keep_aspect_ratio
+        self._set_processing("DirectoryIterator", image_data_generator, target_size, color_mode,
+                             class_mode, data_format, save_to_dir, save_prefix, save_format,
+                             subset, interpolation, keep_aspect_ratio, dtype)
         self.directory = directory
         if not os.path.isdir(directory):
             raise FileNotFoundError(f"DirectoryIterator: {directory!r} is not a folder")
-        if subset is not None and subset not in ("training", "validation"):
-            raise ValueError(f"DirectoryIterator: subset must be 'training' or 'validation', "
-                             f"got {subset!r}")
-        self.subset = subset
         split = image_data_generator._validation_split if image_data_generator else 0.0
         if not classes:
             classes = sorted(d for d in os.listdir(directory)
@@ -716,43 +796,94 @@ class DirectoryIterator(Iterator):
             labels += [self.class_indices[name]] * len(files)
             self.filenames += [os.path.relpath(f, directory) for f in files]
         self.classes = np.asarray(labels, dtype="int32")
+        self._label_sets = None
         self.samples = len(self.filenames)
         self._filepaths = [os.path.join(directory, f) for f in self.filenames]
         print(f"Found {self.samples} images belonging to {self.num_classes} classes.")
         super().__init__(self.samples, batch_size, shuffle, seed)
 
-    @property
-    def filepaths(self):
-        return self._filepaths
 
-    @property
-    def labels(self):
-        return self.classes
+class DataFrameIterator(_FilesIterator):
+    """Batches of augmented images whose files and labels are listed in a table (Keras 2's
+    ``DataFrameIterator``): a pandas ``DataFrame``, or anything indexable by column name that
+    gives sequences (a dict of lists); pandas is not needed.
 
-    @property
-    def sample_weight(self):
-        return None
+    ``x_col``: the file names (relative to ``directory``, or absolute when it is None);
+    ``y_col``: the labels: class names (or lists of names, multi-label) for 'categorical',
+    'binary' and 'sparse', any values for 'raw'; ``weight_col``: sample weights. With
+    ``validate_filenames`` rows whose file is missing or not an image are dropped (with a
+    warning). ``subset``: 'validation' takes the first ``validation_split`` of the rows.
+    """
 
-    def _get_batches_of_transformed_samples(self, index_array, rng):
-        batch_x = np.empty((len(index_array),) + self.image_shape, dtype=self.dtype)
-        for i, j in enumerate(index_array):
-            img = load_img(self._filepaths[j], color_mode=self.color_mode,
-                           target_size=self.target_size, interpolation=self.interpolation,
-                           keep_aspect_ratio=self.keep_aspect_ratio)
-            batch_x[i] = img_to_array(img, data_format=self.data_format, dtype=self.dtype)
-            img.close()
-        gen = self.image_data_generator
-        if gen is not None:
-            batch_x = gen._standardize_batch(gen.random_transform_batch(batch_x, rng))
-        if self.save_to_dir:
-            self._save(batch_x, index_array, rng)
-        labels = self.classes[index_array]
-        if self.class_mode == "input":
-            return batch_x, batch_x.copy()
-        if self.class_mode in ("binary", "sparse"):
-            return batch_x, labels.astype(self.dtype)
-        if self.class_mode == "categorical":
-            batch_y = np.zeros((len(batch_x), self.num_classes), dtype=self.dtype)
-            batch_y[np.arange(len(batch_x)), labels] = 1.0
-            return batch_x, batch_y
-        return batch_x
+    allowed_class_modes = ("categorical", "binary", "sparse", "input", "raw", None)
+
+    def __init__(self, dataframe, directory=None, image_data_generator=None, x_col="filename",
+                 y_col="class", weight_col=None, target_size=(256, 256), color_mode="rgb",
+                 classes=None, class_mode="categorical", batch_size=32, shuffle=True, seed=None,
+                 data_format=None, save_to_dir=None, save_prefix="", save_format="png",
+                 subset=None, interpolation="nearest", keep_aspect_ratio=False,
+                 validate_filenames=True, dtype=None):
+        who = "DataFrameIterator"
+        if class_mode == "other":
+            class_mode = "raw"  # Keras 2's old name
+        self._set_processing(who, image_data_generator, target_size, color_mode, class_mode,
+                             data_format, save_to_dir, save_prefix, save_format, subset,
+                             interpolation, keep_aspect_ratio, dtype)
+        self.directory = directory or ""
+        try:
+            names = [str(v) for v in list(dataframe[x_col])]
+            ys = list(dataframe[y_col]) if class_mode not in (None, "input") else [None] * len(
+                names)
+            weights = list(dataframe[weight_col]) if weight_col is not None else None
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"{who}: the table has no column {error} (x_col={x_col!r}, "
+                             f"y_col={y_col!r}, weight_col={weight_col!r})") from error
+        rows = list(range(len(names)))
+        if validate_filenames:
+            valid = [i for i in rows if names[i].lower().endswith(WHITE_LIST_FORMATS)
+                     and os.path.isfile(os.path.join(self.directory, names[i]))]
+            if len(valid) < len(rows):
+                warnings.warn(f"{who}: found {len(rows) - len(valid)} invalid image filename(s) "
+                              f"in x_col={x_col!r}; they will be ignored", stacklevel=3)
+            rows = valid
+        if subset is not None:
+            cut = int(image_data_generator._validation_split * len(rows))
+            rows = rows[:cut] if subset == "validation" else rows[cut:]
+        self.filenames = [names[i] for i in rows]
+        self._filepaths = [os.path.join(self.directory, f) for f in self.filenames]
+        ys = [ys[i] for i in rows]
+        self._weights = None if weights is None else np.asarray([weights[i] for i in rows])
+        self._label_sets = None
+        self.classes = None
+        if class_mode == "raw":
+            self._raw_labels = np.asarray(ys)
+        elif class_mode in ("categorical", "binary", "sparse"):
+            multi = class_mode == "categorical" and any(isinstance(y, (list, tuple)) for y in ys)
+            found = sorted({str(v) for y in ys for v in (y if multi else [y])})
+            classes = list(classes) if classes else found
+            self.class_indices = {str(c): i for i, c in enumerate(classes)}
+            keep = [k for k, y in enumerate(ys)
+                    if all(str(v) in self.class_indices for v in (y if multi else [y]))]
+            self.filenames = [self.filenames[k] for k in keep]
+            self._filepaths = [self._filepaths[k] for k in keep]
+            ys = [ys[k] for k in keep]
+            if self._weights is not None:
+                self._weights = self._weights[keep]
+            if class_mode == "binary" and len(self.class_indices) != 2:
+                raise ValueError(f"{who}: class_mode='binary' needs exactly 2 classes, got "
+                                 f"{sorted(self.class_indices)}")
+            if multi:
+                self._label_sets = [[self.class_indices[str(v)] for v in
+                                     (y if isinstance(y, (list, tuple)) else [y])] for y in ys]
+                self.classes = [list(s) for s in self._label_sets]
+            else:
+                self.classes = np.asarray([self.class_indices[str(y)] for y in ys],
+                                          dtype="int32")
+        self.num_classes = len(getattr(self, "class_indices", {}))
+        self.samples = len(self.filenames)
+        if class_mode in ("categorical", "binary", "sparse"):
+            print(f"Found {self.samples} validated image filenames belonging to "
+                  f"{self.num_classes} classes.")
+        else:
+            print(f"Found {self.samples} validated image filenames.")
+        super().__init__(self.samples, batch_size, shuffle, seed)

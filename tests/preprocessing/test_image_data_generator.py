@@ -214,3 +214,38 @@ def test_flow_from_directory(tmp_path):
     assert val.samples == 2  # int(0.5 * 3) + int(0.5 * 2)
     with pytest.raises(ValueError, match="class_mode"):
         gen.flow_from_directory(str(tmp_path), class_mode="onehot")
+
+
+def test_flow_from_dataframe_with_a_table(tmp_path):
+    pil = pytest.importorskip("PIL.Image")
+    rng = np.random.default_rng(1)
+    names = []
+    for k in range(6):
+        pixels = np.full((4, 5, 3), 10 * k, dtype=np.uint8)
+        pil.fromarray(pixels).save(tmp_path / f"{k}.png")
+        names.append(f"{k}.png")
+    table = {  # what a pandas DataFrame gives by column name; pandas is not needed
+        "filename": names + ["missing.png"],
+        "class": ["b", "a", "b", "a", "c", ["a", "c"], "a"],
+        "weight": list(rng.random(7)),
+    }
+    gen = ImageDataGenerator()
+    with pytest.warns(UserWarning, match="1 invalid image filename"):
+        it = gen.flow_from_dataframe(table, directory=str(tmp_path), target_size=(4, 5),
+                                     weight_col="weight", batch_size=6, shuffle=False)
+    assert it.class_indices == {"a": 0, "b": 1, "c": 2} and it.samples == 6
+    bx, by, bw = it[0]
+    np.testing.assert_array_equal(bx[:, 0, 0, 0], [0, 10, 20, 30, 40, 50])
+    np.testing.assert_array_equal(by, [[0, 1, 0], [1, 0, 0], [0, 1, 0], [1, 0, 0], [0, 0, 1],
+                                       [1, 0, 1]])
+    np.testing.assert_allclose(bw, table["weight"][:6])
+    raw = gen.flow_from_dataframe({"filename": names, "y": list(range(6))}, str(tmp_path),
+                                  y_col="y", class_mode="raw", target_size=(4, 5),
+                                  batch_size=3, shuffle=False)
+    np.testing.assert_array_equal(raw[1][1], [3, 4, 5])
+    sparse = gen.flow_from_dataframe({"filename": names[:4], "class": ["x", "y", "y", "x"]},
+                                     str(tmp_path), class_mode="sparse", target_size=(4, 5),
+                                     batch_size=4, shuffle=False)
+    np.testing.assert_array_equal(sparse[0][1], [0, 1, 1, 0])
+    with pytest.raises(ValueError, match="no column"):
+        gen.flow_from_dataframe({"file": names}, str(tmp_path))
