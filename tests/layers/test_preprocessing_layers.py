@@ -86,6 +86,13 @@ def test_random_layers_act_only_in_training(layer):
     assert out.shape[0] == 6 and not np.allclose(out[:, :4, :5], x[:, :4, :5])
 
 
+def test_called_alone_a_random_layer_augments_as_in_keras():
+    x = np.random.default_rng(4).random((3, 8, 8, 1)).astype(np.float32)
+    assert not np.allclose(np.asarray(layers.RandomRotation(0.3, seed=1)(x).data), x)
+    np.testing.assert_array_equal(
+        np.asarray(layers.RandomRotation(0.3)(x, training=False).data), x)
+
+
 def test_seeded_layers_repeat_and_backend_seed_repeats():
     x = np.random.default_rng(1).random((4, 8, 8, 3)).astype(np.float32)
     a = _run(layers.RandomRotation(0.3, seed=5), x, True)

@@ -31,6 +31,12 @@ class ImagePreprocessingLayer(Layer):
         self.seed = seed
         self._generator = np.random.default_rng(seed) if seed is not None else None
 
+    def __call__(self, inputs, training=None, **kwargs):
+        # Keras 3: called on its own with no ``training``, a random layer augments (its call()
+        # defaults to training=True); a model passes training=False at inference.
+        return super().__call__(inputs, training=True if training is None else training,
+                                **kwargs)
+
     def rng(self):
         return self._generator if self._generator is not None else backend.rng()
 
