@@ -12,16 +12,18 @@ here, each matching the library whose augmentations npconv reproduces:
   'nearest': clamped; 'wrap': SciPy's ``wrap``, period ``n - 1``), then interpolated, a
   neighbour past the edge being mirrored. SciPy's 'reflect' (``d c b a | a b c d | d c b a``)
   folds the neighbour indices instead, as the 'pad' convention does (measured on SciPy 1.17).
-- ``convention='pad'``: Keras 3's ``ops.image.affine_transform`` (numpy backend), which pads the
-  image by the mode and interpolates on the padded image: every *neighbour index* is folded
+- ``convention='pad'``: Keras 3's ``ops.image.affine_transform``, which (numpy backend) pads
+  the image by the mode and interpolates on the padded image: every *neighbour index* is folded
   ('constant': the fill value; 'nearest': clamped; 'reflect': ``d c b a | a b c d | d c b a``;
-  'mirror': ``d c b | a b c d | c b a``; 'wrap': period ``n``).
+  'mirror': ``d c b | a b c d | c b a``; 'wrap': period ``n``). TensorFlow's kernel gives the
+  same except for 'wrap', where it mixes the fill value into pixels sampled across the seam.
 
-Both are computed for a whole batch at once: the four neighbour indices of every output pixel of
-every image become flat indices into ``images.reshape(-1, channels)`` (plus one extra row holding
-the fill value), one ``take`` gathers them, and the weighted sum is a few vectorised products.
-Images are ``(batch, rows, cols, channels)``; coordinates are float64 so that the sampling
-positions equal SciPy's to the last bit.
+The work is vectorised over the batch, a few images at a time (chunks of ~8k output pixels,
+which stay in the L2 cache, run on npconv's threads): the four neighbours of every output pixel
+become flat indices into the images reshaped to ``(pixels, channels)``, one ``take`` gathers
+them, and three lerps weight them; no Python loop runs over images or pixels. Images are
+``(batch, rows, cols, channels)``; positions are float64, summed in SciPy's order where the fill
+mode makes the last bit matter, so that they equal SciPy's.
 """
 
 from __future__ import annotations
