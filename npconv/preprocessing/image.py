@@ -505,7 +505,13 @@ class ImageDataGenerator:
 # ----------------------------------------------------------------------------- the iterators
 
 
-class Iterator:
+try:  # Keras's iterators are PyDatasets: fit() takes them with len() batches per epoch
+    from ..utils.py_dataset import PyDataset as _DatasetBase
+except ImportError:  # a tree without npconv.utils.py_dataset: the same duck-typed interface
+    _DatasetBase = object
+
+
+class Iterator(_DatasetBase):
     """Base of the batch iterators (Keras 2's ``Iterator``): a ``Sequence`` of
     ``ceil(n / batch_size)`` batches (``len``, ``it[i]``, ``on_epoch_end`` reshuffles) that is
     also an endless Python iterator (``next(it)`` wraps around epoch after epoch).

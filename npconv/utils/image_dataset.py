@@ -82,7 +82,13 @@ def _index_directory(directory, labels, class_names, follow_links):
     return filenames, np.asarray(labels), [str(v) for v in sorted(set(labels))]
 
 
-class ImageDataset:
+try:  # a PyDataset where npconv has one, so that fit() takes it as Keras takes a tf.data set
+    from .py_dataset import PyDataset as _DatasetBase
+except ImportError:  # a tree without npconv.utils.py_dataset: the same duck-typed interface
+    _DatasetBase = object
+
+
+class ImageDataset(_DatasetBase):
     """Batches ``(images, labels)`` (or images alone) read from image files; see
     ``image_dataset_from_directory``."""
 
