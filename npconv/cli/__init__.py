@@ -10,6 +10,7 @@ with status 2; a failure while running (a missing or broken file) exits with sta
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .. import __version__
@@ -50,11 +51,11 @@ def _model_choice(text):
 def _dataset_choice(text):
     from .data import DATASETS
 
-    if text in DATASETS or text.endswith(".npz"):
+    if text in DATASETS or text.endswith(".npz") or os.path.isdir(text):
         return text
     raise argparse.ArgumentTypeError(
-        f"expected one of {', '.join(DATASETS)} or an .npz file with x_train, y_train, "
-        f"x_test, y_test, got {text!r}")
+        f"expected one of {', '.join(DATASETS)}, an .npz file with x_train, y_train, "
+        f"x_test, y_test, or a folder of class sub-folders of images, got {text!r}")
 
 
 def _optimizer_choice(text):
@@ -84,8 +85,10 @@ def build_parser():
                        help="mnist_simple (002), mnist_cnn (004, default), cifar10_cnn "
                             "(001/003), or a .py file defining build_model()")
     train.add_argument("--dataset", type=_dataset_choice, default="digits",
-                       help="digits (bundled, default), mnist, fashion_mnist, cifar10, or an "
-                            ".npz with x_train, y_train, x_test, y_test")
+                       help="digits (bundled, default), mnist, fashion_mnist, cifar10, an "
+                            ".npz with x_train, y_train, x_test, y_test, or a FOLDER of class "
+                            "sub-folders of images (FOLDER/cat/*.png, ...; a fifth held out "
+                            "for testing unless FOLDER/train and FOLDER/test exist)")
     train.add_argument("--epochs", type=_positive_int,
                        help="epochs (default: the tutorial's; 12 for mnist_cnn)")
     train.add_argument("--batch-size", type=_positive_int,

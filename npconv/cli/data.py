@@ -1,5 +1,5 @@
-"""Data for the command line: load a data set by name or from an ``.npz``, and shape it for a
-CNN.
+"""Data for the command line: load a data set by name, from an ``.npz`` or from a folder of
+class sub-folders of images, and shape it for a CNN.
 
 Images become float32 in [0, 1] with a channels axis (``(N, rows, cols, channels)``); labels
 stay integer class indices (``(N,)``), one-hot encoded only when a loss needs it.
@@ -52,13 +52,66 @@ def load(name):
     elif str(name).endswith(".npz"):
         x_train, y_train, x_test, y_test = _read_npz(pathlib.Path(name))
         label = pathlib.Path(name).name
+    elif pathlib.Path(name).is_dir():
+        x_train, y_train, x_test, y_test, names = read_folder(pathlib.Path(name))
+        return Data(pathlib.Path(name).name, images(x_train, name), y_train,
+                    images(x_test, name), y_test, names)
     else:
-        raise ValueError(f"--dataset {name!r}: expected one of {', '.join(DATASETS)} "
-                         "or a path to an .npz file")
+        raise ValueError(f"--dataset {name!r}: expected one of {', '.join(DATASETS)}, "
+                         "a path to an .npz file or a folder of class sub-folders")
     y_train, y_test = labels(y_train, label), labels(y_test, label)
     num_classes = int(max(y_train.max(initial=0), y_test.max(initial=0))) + 1
     names = CLASS_NAMES.get(name) or [str(i) for i in range(num_classes)]
     return Data(label, images(x_train, label), y_train, images(x_test, label), y_test, names)
+
+
+TEST_FRACTION = 0.2
+
+
+def read_folder(path):
+    """Images from a folder of class sub-folders (``FOLDER/cat/*.png``, ``FOLDER/dog/*.png``),
+    or from ``FOLDER/train/<class>/`` and ``FOLDER/test/<class>/`` when both exist. Without a
+    test folder a fixed fifth of the images (seeded, the same every run) is held out as the
+    test split. Every image is read at the first image's size, in grey when the first image is
+    grey (its three channels equal), else RGB (``image_dataset_from_directory``; needs Pillow)."""
+    from ..utils import image_dataset_from_directory, img_to_array, load_img
+
+    train_dir, test_dir = path / "train", path / "test"
+    split = train_dir.is_dir() and test_dir.is_dir()
+    source = train_dir if split else path
+    first = next((p for p in sorted(source.rglob("*")) if p.is_file()
+                  and p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp", ".gif")), None)
+    if first is None:
+        raise ValueError(f"--dataset {path}: no images (png, jpg, jpeg, bmp, gif) found in "
+                         "class sub-folders")
+    pixels = img_to_array(load_img(first))
+    grey = bool(np.all(pixels[..., :1] == pixels))
+    color_mode = "grayscale" if grey else "rgb"
+    size = pixels.shape[:2]
+
+    def read(folder, class_names=None):
+        ds = image_dataset_from_directory(str(folder), class_names=class_names,
+                                          color_mode=color_mode, image_size=size,
+                                          batch_size=None, shuffle=False, verbose=False)
+        x, y = ds.numpy()
+        return x, y.astype(np.int64), ds.class_names
+
+    if split:
+        x_train, y_train, names = read(train_dir)
+        x_test, y_test, _ = read(test_dir, class_names=names)
+    else:
+        x, y, names = read(path)
+        order = np.random.default_rng(0).permutation(len(x))
+        n_test = max(1, int(round(TEST_FRACTION * len(x))))
+        if len(x) - n_test < 1:
+            raise ValueError(f"--dataset {path}: {len(x)} images are too few to hold out a "
+                             "test split")
+        test, train = order[:n_test], order[n_test:]
+        x_train, y_train, x_test, y_test = x[train], y[train], x[test], y[test]
+    if len(names) < 2:
+        raise ValueError(f"--dataset {path}: expected at least 2 class sub-folders, found "
+                         f"{names}")
+    return x_train, y_train, x_test, y_test, list(names)
 
 
 def _read_npz(path):

@@ -99,6 +99,19 @@ from .pooling import (
     StochasticPooling3D,
 )
 from .prelu import PReLU, ThresholdedReLU
+from .preprocessing import (
+    CenterCrop,
+    Normalization,
+    RandomBrightness,
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+    Rescaling,
+    Resizing,
+)
 from .regularization import (
     ActivityRegularization,
     AlphaDropout,

@@ -1,6 +1,8 @@
 """Utilities with Keras's names: ``to_categorical``, ``normalize``, ``set_random_seed``,
 ``Progbar``, ``get_custom_objects``, ``custom_object_scope``, ``PyDataset``/``Sequence`` and
-``pack_x_y_sample_weight``/``unpack_x_y_sample_weight``.
+``pack_x_y_sample_weight``/``unpack_x_y_sample_weight``; ``image_dataset_from_directory``
+and the image file helpers ``load_img``, ``img_to_array``, ``array_to_img``, ``save_img``
+(these need Pillow: ``pip install "npconv[image]"``).
 
 ``npconv.utils.np_utils`` and ``npconv.utils.generic_utils`` are the Keras 2 module paths the
 tutorials import.
@@ -29,6 +31,11 @@ __all__ = [
     "Sequence",
     "pack_x_y_sample_weight",
     "unpack_x_y_sample_weight",
+    "image_dataset_from_directory",
+    "load_img",
+    "img_to_array",
+    "array_to_img",
+    "save_img",
 ]
 #: names of ``generic_utils`` re-exported here, imported when first asked for
 _GENERIC = {"generic_utils", "Progbar", "to_list", "get_custom_objects", "CustomObjectScope",
@@ -86,6 +93,8 @@ from ..training.adapters import (  # noqa: E402
     unpack_x_y_sample_weight,
 )
 from . import np_utils  # noqa: E402  - Keras 2's `npconv.utils.np_utils.to_categorical`
+from .image_dataset import image_dataset_from_directory  # noqa: E402
+from .image_utils import array_to_img, img_to_array, load_img, save_img  # noqa: E402
 from .py_dataset import PyDataset, Sequence  # noqa: E402
 
 

@@ -100,6 +100,17 @@ LAYER_CASES = {
     "SeparableConv2D": (
         lambda: L.SeparableConv2D(4, 3, depth_multiplier=2, use_bias=False), (5, 5, 3)
     ),
+    "Rescaling": (lambda: L.Rescaling(1 / 255, offset=0.5), (4, 5, 3)),
+    "Normalization": (lambda: L.Normalization(), (4, 5, 3)),
+    "Resizing": (lambda: L.Resizing(3, 7, crop_to_aspect_ratio=True), (4, 5, 3)),
+    "CenterCrop": (lambda: L.CenterCrop(3, 3), (4, 5, 3)),
+    "RandomCrop": (lambda: L.RandomCrop(3, 3, seed=2), (4, 5, 3)),
+    "RandomFlip": (lambda: L.RandomFlip("horizontal"), (4, 5, 3)),
+    "RandomRotation": (lambda: L.RandomRotation(0.2, fill_mode="constant"), (4, 5, 3)),
+    "RandomZoom": (lambda: L.RandomZoom(0.2, 0.1), (4, 5, 3)),
+    "RandomTranslation": (lambda: L.RandomTranslation(0.2, (0.0, 0.1)), (4, 5, 3)),
+    "RandomContrast": (lambda: L.RandomContrast(0.3), (4, 5, 3)),
+    "RandomBrightness": (lambda: L.RandomBrightness(0.2, value_range=(0, 1)), (4, 5, 3)),
 }
 MERGE_LAYERS = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"}
 # issue 10's layers (resampling, embedding, noise, per-sample normalization, Lambda, ...)
