@@ -11,8 +11,10 @@ Shapes include the batch axis, written ``None`` when unknown, as in Keras:
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import re
+import threading
 
 from .. import backend
 from ..autograd import Tensor, Variable, as_tensor
@@ -58,6 +60,8 @@ class Layer:
     input_rank: int | None = None
     rank_hint: str = ""
     min_input_rank: int | None = None
+    # a model passes training=None on to its layers, each applying its own default
+    _passes_training = False
 
     def __init__(
         self,
@@ -286,9 +290,11 @@ class Layer:
         self._maybe_build(_batchless(shapes))
         self.check_input_shape(_batchless(shapes)) if not isinstance(shapes, list) else None
         self._losses = []
+        training = resolve_training(self, training)
         if _takes_training(type(self)):
-            kwargs["training"] = bool(training)
-        outputs = self.call(inputs, **kwargs)
+            kwargs["training"] = training if self._passes_training else bool(training)
+        with _training_context(training):
+            outputs = self.call(inputs, **kwargs)
         if self.activity_regularizer is not None:
             from ..functions import array
 
@@ -402,6 +408,38 @@ def _takes_training(cls) -> bool:
 
 
 _TAKES_TRAINING: dict[type, bool] = {}
+_CALL = threading.local()  # .training: the training flag of the call being run on this thread
+
+
+def current_training():
+    """The ``training`` flag of the enclosing layer call (None outside any, or when it was
+    not given)."""
+    return getattr(_CALL, "training", None)
+
+
+def resolve_training(layer, training):
+    """Keras 3's rule for ``training=None``: the enclosing call's flag; at the top, the
+    default of the layer's own ``call`` (False for most, True for random augmentation
+    layers). A model keeps None, so each of its layers applies its own default."""
+    if training is None:
+        training = current_training()
+    if training is None and not layer._passes_training:
+        try:
+            default = inspect.signature(type(layer).call).parameters["training"].default
+        except (KeyError, TypeError, ValueError):
+            default = False
+        training = default if isinstance(default, bool) else False
+    return training
+
+
+@contextlib.contextmanager
+def _training_context(training):
+    previous = current_training()
+    _CALL.training = training
+    try:
+        yield
+    finally:
+        _CALL.training = previous
 
 
 def trace_output_shape(layer, input_shape):

@@ -12,7 +12,13 @@ Two ways to make one, as in Keras:
 
 from __future__ import annotations
 
-from ..layers.base import Layer, format_shape, trace_output_shape
+from ..layers.base import (
+    Layer,
+    _training_context,
+    format_shape,
+    resolve_training,
+    trace_output_shape,
+)
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import KerasTensor
 from ..training.trainer import Trainer
@@ -128,9 +134,13 @@ class Model(Trainer, Layer):
             "Model and define call()"
         )
 
+    _passes_training = True
+
     def __call__(self, inputs, training=None, **kwargs):
         if self._functional and not _symbolic(inputs):
-            return self._run_graph(inputs, bool(training))
+            training = resolve_training(self, training)
+            with _training_context(training):
+                return self._run_graph(inputs, training)
         return super().__call__(inputs, training=training, **kwargs)
 
     def check_input_shape(self, shape):

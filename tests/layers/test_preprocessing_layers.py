@@ -166,3 +166,18 @@ def test_errors_name_the_layer():
         layers.RandomZoom(1.5)
     with pytest.raises(ValueError, match="rank 4"):
         layers.RandomFlip()(np.zeros((3, 4), np.float32), training=True)
+
+
+def test_a_model_of_random_layers_called_directly_augments():
+    """Keras 3's training=None: a Sequential of random layers called on images (the keras-io
+    tutorials' picture of augmented samples) augments; predict does not; Dropout called
+    directly stays the identity (its call defaults to training=False)."""
+    import npconv
+    from npconv import layers as L
+
+    augment = npconv.Sequential([L.RandomFlip("horizontal"), L.RandomRotation(0.2)])
+    x = np.random.default_rng(0).random((4, 8, 8, 3)).astype("float32")
+    assert not np.allclose(np.asarray(augment(x)), x)
+    model = npconv.Sequential([L.Input((8, 8, 3)), augment, L.Flatten(), L.Dense(2)])
+    np.testing.assert_array_equal(model.predict(x, verbose=0), model.predict(x, verbose=0))
+    np.testing.assert_array_equal(np.asarray(L.Dropout(0.5)(x)), x)

@@ -13,7 +13,7 @@ import numpy as np
 from ... import backend
 from ...autograd.tensor import Tensor, as_array
 from ...image.affine import affine_grid, sample_affine, sample_bilinear
-from ..base import Layer
+from ..base import Layer, current_training
 
 
 class ImagePreprocessingLayer(Layer):
@@ -32,13 +32,15 @@ class ImagePreprocessingLayer(Layer):
         self._generator = np.random.default_rng(seed) if seed is not None else None
 
     def __call__(self, inputs, training=None, **kwargs):
-        # Keras 3: called on its own with no ``training``, a random layer augments (its call()
-        # defaults to training=True); a model passes training=False at inference.
+        # Keras 3: called with no ``training`` (on its own, or in a model called directly), a
+        # random layer augments (its call() defaults to training=True); predict passes False.
+        if training is None:
+            training = current_training()
         return super().__call__(inputs, training=True if training is None else training,
                                 **kwargs)
 
     def rng(self):
-        return self._generator if self._generator is not None else backend.rng()
+        return self._generator if self._generator is not None else backend.noise_rng()
 
     def check_input_shape(self, shape) -> None:
         super().check_input_shape(shape)
