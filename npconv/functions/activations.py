@@ -530,25 +530,36 @@ class Exp(Function):
 # ---------------------------------------------------------------------------------------------
 
 
+def _elementwise(fn, x):
+    """``fn(x)``, a 0-d ``x`` (a scalar such as ``ops.sigmoid(prediction[0][0])``) run as one
+    element: NumPy turns 0-d results into scalars, which the in-place passes cannot write."""
+    x = as_tensor(x)
+    if x.ndim:
+        return fn(x)
+    from .array import reshape
+
+    return reshape(fn(reshape(x, (1,))), ())
+
+
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     """Rectified linear unit with Keras 3's ``negative_slope``, ``max_value``, ``threshold``."""
     if max_value is not None and max_value < 0:
         raise ValueError(f"relu max_value must be >= 0 or None, got {max_value!r}")
-    return ReLU(negative_slope, max_value, threshold)(x)
+    return _elementwise(ReLU(negative_slope, max_value, threshold), x)
 
 
 def relu6(x):
     """``min(max(x, 0), 6)``."""
-    return ReLU(max_value=6.0)(x)
+    return _elementwise(ReLU(max_value=6.0), x)
 
 
 def sigmoid(x):
     """``1 / (1 + exp(-x))``, computed without overflow."""
-    return Sigmoid()(x)
+    return _elementwise(Sigmoid(), x)
 
 
 def tanh(x):
-    return Tanh()(x)
+    return _elementwise(Tanh(), x)
 
 
 def softmax(x, axis=-1):
@@ -563,38 +574,38 @@ def log_softmax(x, axis=-1):
 
 def leaky_relu(x, negative_slope=0.2):
     """``x`` if ``x > 0`` else ``negative_slope * x`` (Keras's ``max(x, negative_slope * x)``)."""
-    return ReLU(negative_slope=negative_slope)(x)
+    return _elementwise(ReLU(negative_slope=negative_slope), x)
 
 
 def elu(x, alpha=1.0):
     """``x`` if ``x >= 0`` else ``alpha * (exp(x) - 1)``."""
-    return ELU(alpha)(x)
+    return _elementwise(ELU(alpha), x)
 
 
 def selu(x):
     """``scale * elu(x, alpha)`` with Klambauer et al.'s constants."""
-    return ELU(SELU_ALPHA, SELU_SCALE)(x)
+    return _elementwise(ELU(SELU_ALPHA, SELU_SCALE), x)
 
 
 def gelu(x, approximate=False):
     """Gaussian error linear unit; ``approximate=False`` (Keras 3's default for
     ``keras.activations.gelu``) is the exact ``x * Phi(x)``, ``True`` the tanh form."""
-    return GELU(approximate)(x)
+    return _elementwise(GELU(approximate), x)
 
 
 def softplus(x):
     """``log(exp(x) + 1)``, computed without overflow."""
-    return Softplus()(x)
+    return _elementwise(Softplus(), x)
 
 
 def softsign(x):
     """``x / (abs(x) + 1)``."""
-    return Softsign()(x)
+    return _elementwise(Softsign(), x)
 
 
 def silu(x):
     """``x * sigmoid(x)``, also called swish."""
-    return SiLU()(x)
+    return _elementwise(SiLU(), x)
 
 
 swish = silu
@@ -602,12 +613,12 @@ swish = silu
 
 def hard_sigmoid(x):
     """Keras 3's hard sigmoid, ``relu6(x + 3) / 6`` (Keras 2 used ``0.2 x + 0.5``)."""
-    return HardSigmoid()(x)
+    return _elementwise(HardSigmoid(), x)
 
 
 def hard_silu(x):
     """``x * hard_sigmoid(x)``, also called hard swish."""
-    return HardSiLU()(x)
+    return _elementwise(HardSiLU(), x)
 
 
 hard_swish = hard_silu
@@ -615,7 +626,7 @@ hard_swish = hard_silu
 
 def exponential(x):
     """``exp(x)``."""
-    return Exp()(x)
+    return _elementwise(Exp(), x)
 
 
 def linear(x):

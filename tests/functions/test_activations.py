@@ -198,3 +198,21 @@ def test_get_unknown_name_lists_valid_names():
         assert name in str(info.value)
     with pytest.raises(ValueError, match="Could not interpret"):
         A.get(3)
+
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh", "elu", "selu", "gelu", "softplus",
+                                  "softsign", "silu", "hard_sigmoid", "hard_silu",
+                                  "exponential", "leaky_relu", "relu6"])
+def test_scalar_inputs(name):
+    """A 0-d input (``ops.sigmoid(prediction[0][0])``) gives a 0-d Tensor, and a gradient."""
+    from npconv.autograd import Tensor
+
+    fn = getattr(A, name)
+    x = Tensor(np.array(0.3), requires_grad=True)
+    y = fn(x)
+    assert y.shape == ()
+    np.testing.assert_allclose(y.data, fn(np.array([0.3])).data[0])
+    y.backward()
+    eps = 1e-6
+    fd = (fn(np.array([0.3 + eps])).data[0] - fn(np.array([0.3 - eps])).data[0]) / (2 * eps)
+    np.testing.assert_allclose(x.grad, fd, rtol=1e-5)
