@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 
-from ..autograd import Function, Tensor, as_tensor
+from ..autograd import Function, as_tensor
 from ..backend import floatx, xp
 
 __all__ = [
@@ -55,7 +55,6 @@ __all__ = [
     "exponential",
     "linear",
     "erf",
-    "get",
 ]
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -632,47 +631,3 @@ def exponential(x):
 def linear(x):
     """The identity (Keras's ``'linear'`` activation): ``x`` itself, as a Tensor."""
     return as_tensor(x)
-
-
-_BY_NAME = {
-    "relu": relu,
-    "relu6": relu6,
-    "sigmoid": sigmoid,
-    "tanh": tanh,
-    "softmax": softmax,
-    "log_softmax": log_softmax,
-    "leaky_relu": leaky_relu,
-    "elu": elu,
-    "selu": selu,
-    "gelu": gelu,
-    "softplus": softplus,
-    "softsign": softsign,
-    "silu": silu,
-    "swish": swish,
-    "hard_sigmoid": hard_sigmoid,
-    "hard_silu": hard_silu,
-    "hard_swish": hard_swish,
-    "exponential": exponential,
-    "linear": linear,
-}
-
-
-def get(identifier):
-    """The activation function for a Keras name (``'relu'``), ``None`` (linear) or a callable
-    (returned as is). An unknown name raises ``ValueError`` listing the valid ones."""
-    if identifier is None:
-        return linear
-    if isinstance(identifier, str):
-        fn = _BY_NAME.get(identifier.lower())
-        if fn is None:
-            raise ValueError(
-                f"Unknown activation {identifier!r}; valid names are: "
-                + ", ".join(sorted(_BY_NAME))
-            )
-        return fn
-    if callable(identifier) and not isinstance(identifier, Tensor):
-        return identifier
-    raise ValueError(
-        f"Could not interpret activation {identifier!r}: expected a name "
-        f"({', '.join(sorted(_BY_NAME))}), None or a callable"
-    )

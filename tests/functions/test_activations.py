@@ -1,5 +1,5 @@
 """npconv.functions.activations: values and gradients against PyTorch, finite-difference gradient
-checks, dtype preservation, numerical stability and the name look-up."""
+checks, dtype preservation and numerical stability."""
 
 import json
 import math
@@ -176,28 +176,6 @@ def test_relu_rejects_negative_max_value():
 
 def test_swish_and_hard_swish_are_aliases():
     assert A.swish is A.silu and A.hard_swish is A.hard_silu
-
-
-def test_get_by_name():
-    for name in ("relu", "relu6", "sigmoid", "tanh", "softmax", "log_softmax", "leaky_relu",
-                 "elu", "selu", "gelu", "softplus", "softsign", "silu", "swish",
-                 "hard_sigmoid", "hard_silu", "hard_swish", "exponential", "linear"):
-        assert callable(A.get(name))
-    assert A.get("ReLU") is A.relu
-    assert A.get("swish") is A.silu
-    x = Tensor(np.ones(3))
-    assert A.get(None)(x) is x and A.get("linear")(x) is x
-    custom = lambda t: t  # noqa: E731
-    assert A.get(custom) is custom
-
-
-def test_get_unknown_name_lists_valid_names():
-    with pytest.raises(ValueError, match="Unknown activation 'rleu'") as info:
-        A.get("rleu")
-    for name in ("relu", "softmax", "hard_swish", "gelu", "linear"):
-        assert name in str(info.value)
-    with pytest.raises(ValueError, match="Could not interpret"):
-        A.get(3)
 
 
 @pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh", "elu", "selu", "gelu", "softplus",
