@@ -635,7 +635,7 @@ def _keras_class_name(layer):
 def _weighted_layers(container):
     """``(layer, key)`` for the layers of ``container`` that hold weights, in model order;
     ``key`` is Keras 3's per-class saving key (counted over all layers, as Keras does)."""
-    from ..layers.base import to_snake_case
+    from .._naming import to_snake_case
     from .keras_config import keras_layers
 
     used, out = {}, []

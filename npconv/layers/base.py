@@ -13,31 +13,23 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import re
 import threading
 
 from .. import backend
+from .._naming import UniqueNames, to_snake_case
 from ..autograd import Tensor, Variable, as_tensor
 from .symbolic import KerasTensor, Node
 
-_NAME_COUNTS: dict[str, int] = {}
-
-
-def to_snake_case(name: str) -> str:
-    """``'MaxPooling2D'`` -> ``'max_pooling2d'``, as Keras names layers."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+_LAYER_NAMES = UniqueNames()  # layers and metrics; optimizers count theirs apart
 
 
 def unique_name(base: str) -> str:
     """``base`` the first time, then ``base_1``, ``base_2``, ... (Keras's naming)."""
-    count = _NAME_COUNTS.get(base, 0)
-    _NAME_COUNTS[base] = count + 1
-    return base if count == 0 else f"{base}_{count}"
+    return _LAYER_NAMES(base)
 
 
 def reset_names() -> None:
-    _NAME_COUNTS.clear()
+    _LAYER_NAMES.reset()
 
 
 def format_shape(shape) -> str:

@@ -554,7 +554,7 @@ class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
 
 
 def _snake(name):
-    from ..layers.base import to_snake_case
+    from .._naming import to_snake_case
 
     return to_snake_case(name)
 

@@ -256,7 +256,7 @@ class BinaryCrossentropy(_wrapper(binary_crossentropy, "binary_crossentropy")):
 
 
 def _snake(name):
-    from ..layers.base import to_snake_case
+    from .._naming import to_snake_case
 
     return to_snake_case(name)
 

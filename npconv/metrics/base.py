@@ -79,7 +79,8 @@ class Metric:
     does the first two. State lives in ``variables`` (see the module docstring)."""
 
     def __init__(self, name=None, dtype=None):
-        from ..layers.base import to_snake_case, unique_name
+        from .._naming import to_snake_case
+        from ..layers.base import unique_name
 
         # as Keras: a metric whose class gives no default name is numbered, 'auc', 'auc_1', ...
         self.name = name or unique_name(to_snake_case(type(self).__name__))

@@ -32,6 +32,7 @@ import threading
 import warnings
 
 from .. import backend
+from .._naming import UniqueNames, to_snake_case
 from ..autograd import Tensor, Variable
 from ..backend import xp
 from ..backend.threads import parallel
@@ -39,22 +40,10 @@ from . import schedules as _schedules
 
 __all__ = ["Optimizer", "ScalarVariable"]
 
-_NAME_COUNTS: dict[str, int] = {}
+_OPTIMIZER_NAMES = UniqueNames()  # counted apart from the layers' names
 
 # Keys that Keras 2 (2.11+) optimizer configs carry and that mean nothing here.
 _LEGACY_CONFIG_KEYS = ("jit_compile", "is_legacy_optimizer")
-
-
-def _to_snake_case(name: str) -> str:
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def _unique_name(base: str) -> str:
-    """``base`` the first time, then ``base_1``, ``base_2``, ... (Keras's ``auto_name``)."""
-    count = _NAME_COUNTS.get(base, 0)
-    _NAME_COUNTS[base] = count + 1
-    return base if count == 0 else f"{base}_{count}"
 
 
 def _value(x):
@@ -288,7 +277,7 @@ class Optimizer:
             raise TypeError(self._unknown_arguments_message(kwargs))
 
         if name is None:
-            name = _unique_name(_to_snake_case(type(self).__name__))
+            name = _OPTIMIZER_NAMES(to_snake_case(type(self).__name__))
         self.name = name
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
