@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import inspect
 import signal
-import sys
 import threading
 import time
 import warnings
@@ -1095,4 +1094,4 @@ def _class_weights(y, class_weight, sw):
     return weights if sw is None else sw * weights
 
 
-__all__ = ["Trainer", "sys"]
+__all__ = ["Trainer"]
