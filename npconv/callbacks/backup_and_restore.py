@@ -195,7 +195,7 @@ class BackupAndRestore(Callback):
         from ..io.atomic import atomic_write
         from ..io.model_file import to_json, write_model_file
         from ..io.optimizer_state import optimizer_state
-        from ..io.saving import _named_weights
+        from ..io.saving import named_weights
 
         self._batches_since_save = 0
         epoch, step = self._position()
@@ -208,7 +208,7 @@ class BackupAndRestore(Callback):
         write_model_file(
             os.path.join(self.backup_dir, weights_file),
             kind="weights",
-            weights=_named_weights(self.model),
+            weights=named_weights(self.model),
             optimizer=optimizer_state(self.model),
         )
         state = {
@@ -307,7 +307,7 @@ class BackupAndRestore(Callback):
         from ..io.errors import ModelFileError
         from ..io.model_file import read_model_file
         from ..io.optimizer_state import restore_optimizer_state
-        from ..io.saving import _assign_weights
+        from ..io.saving import assign_weights
 
         try:
             state = self._read_state(path)
@@ -349,7 +349,7 @@ class BackupAndRestore(Callback):
                 RuntimeWarning,
                 stacklevel=2,
             )
-        _assign_weights(self.model, content, weights_path)
+        assign_weights(self.model, content, weights_path)
         optimizer = getattr(self.model, "optimizer", None)
         if content.optimizer is not None and optimizer is not None:
             try:

@@ -65,7 +65,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
         path,
         kind="model",
         config=config,
-        weights=_named_weights(model),
+        weights=named_weights(model),
         optimizer=optimizer_state(model) if compiled else None,
         overwrite=overwrite,
     )
@@ -81,7 +81,7 @@ def save_weights(model, filepath, overwrite=True):
 
         save_weights_h5(model, path, overwrite=overwrite)
         return
-    write_model_file(path, kind="weights", weights=_named_weights(model), overwrite=overwrite)
+    write_model_file(path, kind="weights", weights=named_weights(model), overwrite=overwrite)
 
 
 def check_save_path(filepath, weights_only, what):
@@ -118,7 +118,10 @@ def _is_h5_name(path):
     return path.endswith(H5_SUFFIXES) and not path.endswith(".weights.h5")
 
 
-def _named_weights(model):
+def named_weights(model):
+    """``(name, owning layer's name, array)`` for each of ``model.weights``, in Keras's order:
+    what a model file stores. npconv's internal API (``BackupAndRestore`` writes its backups
+    with it), not exported to users."""
     owner = {}
     for layer in model.layers:
         for v in layer.weights:
@@ -173,7 +176,7 @@ def _load_model(filepath, custom_objects, compile):
     model = staged(
         path, "config.json: cannot rebuild the model", lambda: _rebuild(content, objects)
     )
-    _assign_weights(model, content, path)
+    assign_weights(model, content, path)
     settings = content.config.get("compile")
     if compile and settings is not None:
         staged(
@@ -211,7 +214,7 @@ def load_weights(model, filepath):
     loader = loader_for(path) if loader_for is not None else None
     if loader is not None:  # a real Keras .keras zip, or an .h5 name on a non-HDF5 file
         return loader(model, path)
-    _assign_weights(model, read_model_file(path), path)
+    assign_weights(model, read_model_file(path), path)
 
 
 def _rebuild(content, objects):
@@ -222,8 +225,10 @@ def _rebuild(content, objects):
         budget.release()
 
 
-def _assign_weights(model, content, path):
-    """Check every array against the model's weight, then assign them all (or none)."""
+def assign_weights(model, content, path):
+    """Check every array of ``content`` (a read model file) against the model's weight, then
+    assign them all (or none); ``path`` names the file in errors. npconv's internal API
+    (``BackupAndRestore`` restores with it), not exported to users."""
     variables, arrays, info = model.weights, content.weights, content.weight_info
     if len(variables) != len(arrays):
         hint = ""
