@@ -97,10 +97,8 @@ def direction_from_name(name) -> str | None:
 
 
 def _model_metrics(model):
-    """The model's compiled metric objects, however the model exposes them."""
+    """The model's metric objects (``model.metrics``), containers flattened."""
     metrics = getattr(model, "metrics", None)
-    if metrics is None and callable(getattr(model, "_all_metrics", None)):
-        metrics = model._all_metrics()
     try:
         metrics = list(metrics or [])
     except TypeError:

@@ -214,9 +214,6 @@ class Trainer:
         for metric in self.metrics:
             metric.reset_state()
 
-    def _all_metrics(self):
-        return self.metrics
-
     @property
     def metrics_names(self):
         """The names of the logged values (the compiled metrics one by one, as Keras 2)."""
