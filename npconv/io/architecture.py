@@ -64,9 +64,9 @@ def model_config(model, depth=0) -> dict:
         raise ValueError(f"Models nested more than {limits.MAX_MODEL_DEPTH} deep")
     if type(model) is Sequential:
         return {"class_name": SEQUENTIAL, "config": _sequential_config(model, depth)}
-    if type(model) is Model and getattr(model, "_functional", False):
+    if type(model) is Model and model.model_kind == "functional":
         return {"class_name": FUNCTIONAL, "config": _functional_config(model, depth)}
-    if isinstance(model, Model) and not getattr(model, "_functional", False) and (
+    if isinstance(model, Model) and model.model_kind != "functional" and (
         type(model).call is not Model.call
     ):
         return {"class_name": SUBCLASSED, "config": _subclassed_config(model)}

@@ -97,7 +97,7 @@ def compile_from_config(model, config, custom_objects):
     specs = [_spec(entry, custom_objects) for entry in _list(config, "metrics")]
     if not all(isinstance(w, (int, float)) and not isinstance(w, bool) for w in weights):
         raise ValueError("loss_weights must be numbers")
-    n_out = model._n_outputs()
+    n_out = model.count_outputs()
     if not len(loss) == len(weights) == len(specs) == n_out:
         raise ValueError(
             f"the compile settings describe {len(loss)} losses, {len(weights)} loss weights and "

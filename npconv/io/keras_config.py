@@ -55,7 +55,7 @@ def _is_functional(model):
     return (
         isinstance(model, Model)
         and not isinstance(model, Sequential)
-        and getattr(model, "_functional", False)
+        and model.model_kind == "functional"
     )
 
 

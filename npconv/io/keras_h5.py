@@ -624,7 +624,7 @@ def _is_model(layer):
 def _keras_class_name(layer):
     """The class name Keras's saving code sees: ``Model(inputs, outputs)`` is a
     ``Functional`` in Keras."""
-    if _is_model(layer) and getattr(layer, "_functional", False):
+    if _is_model(layer) and layer.model_kind == "functional":
         from ..models import Sequential
 
         if not isinstance(layer, Sequential):

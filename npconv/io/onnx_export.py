@@ -158,7 +158,7 @@ def _check_model(model):
 
     if not isinstance(model, Model):
         raise TypeError(f"export_onnx expects an npconv Model or Sequential, got {model!r}")
-    if not isinstance(model, Sequential) and not getattr(model, "_functional", False):
+    if not isinstance(model, Sequential) and model.model_kind != "functional":
         _refuse_subclassed(model)
     if not model.built:
         raise ValueError(
@@ -198,7 +198,7 @@ def _emit(b, model, inputs):
         for layer in model.layers:
             x = _emit_layer(b, layer, x)
         return x
-    if getattr(model, "_functional", False) and type(model).call is Model.call:
+    if getattr(model, "model_kind", None) == "functional" and type(model).call is Model.call:
         xs = inputs if isinstance(inputs, list) else [inputs]
         if len(xs) != len(model.inputs):
             raise ValueError(

@@ -184,6 +184,53 @@ class Model(Trainer, Layer):
             return self.built_output_shape
         return trace_output_shape(self, input_shape)
 
+    # What npconv's other packages ask of a model (the trainer, the file formats, the plots):
+    # named here so that none of them probes the private attributes of the model kinds.
+    @property
+    def model_kind(self) -> str:
+        """``"functional"`` (built as ``Model(inputs, outputs)``: a graph of layer calls),
+        ``"sequential"`` (``Sequential`` and its subclasses) or ``"subclassed"`` (a ``call``
+        written in Python). npconv's own name, not a Keras one."""
+        return "functional" if getattr(self, "_functional", False) else "subclassed"
+
+    def count_outputs(self) -> int:
+        """How many outputs ``compile`` and ``fit`` address (one loss, metric list and target
+        array each): a functional model's ``outputs``, else one."""
+        outs = getattr(self, "outputs", None)
+        return len(outs) if self.model_kind == "functional" and outs else 1
+
+    def _output_names(self) -> list[str]:
+        """The name of each output, in order: the keys of per-output ``loss``/``metrics``/
+        target dicts and the prefixes of the logged per-output values (``dense_1_loss``). A
+        functional output is named by the layer that makes it (by the inner model's own
+        names when that layer is a model with several outputs); repeated names get ``_i``."""
+        if self.model_kind == "functional":
+            names = []
+            for t in self.outputs:
+                layer, outs = t.node.layer, t.node.outputs
+                if len(outs) > 1 and hasattr(layer, "_output_names"):  # a multi-output model
+                    names.append(layer._output_names()[outs.index(t)])
+                else:
+                    names.append(layer.name)
+            return [n if names.count(n) == 1 else f"{n}_{i}" for i, n in enumerate(names)]
+        return [self.layers[-1].name if self.layers else "output"]
+
+    def _single_input_model(self) -> bool:
+        """Whether the model surely takes one input array, so that a plain Python list given
+        as ``x`` is a list of samples rather than a list of inputs. A subclassed model may
+        take several."""
+        if self.model_kind == "functional":
+            return len(self.inputs) == 1
+        return False
+
+    def _model_input(self, xs):
+        """What the model is called on for the input arrays ``xs``: one array, or the list a
+        model built with a list of inputs expects — even a list of one (``Model([x], [y])``),
+        which must not be unwrapped (the model would iterate the array's rows)."""
+        if self.model_kind == "functional" and not self._single_input:
+            return list(xs)
+        return xs[0] if len(xs) == 1 else list(xs)
+
     # layers and weights
     @property
     def layers(self) -> list[Layer]:

@@ -124,6 +124,13 @@ class Sequential(Model):
         return list(getattr(self, "_stack", []))
 
     @property
+    def model_kind(self) -> str:
+        return "sequential"
+
+    def _single_input_model(self) -> bool:
+        return True
+
+    @property
     def inputs(self):
         return [self._input_layer.output] if self._input_layer else None
 

@@ -42,7 +42,13 @@ from .progbar import Progbar, format_duration, format_value
 
 
 class Trainer:
-    """Mixed into ``Model``: everything between data and the optimizer."""
+    """Mixed into ``Model``: everything between data and the optimizer.
+
+    What it needs to know of the model it trains it asks the model (``npconv.models.Model``
+    and ``Sequential`` answer): ``model_kind`` (``"functional"``, ``"sequential"`` or
+    ``"subclassed"``), ``count_outputs()``, ``_output_names()`` (per-output dict keys and log
+    prefixes), ``_single_input_model()`` and ``_model_input(xs)`` (what the model is called
+    on), besides Keras's own ``inputs``, ``layers`` and ``built_*_shape``."""
 
     def __init__(self):
         self.compiled = False
@@ -82,7 +88,7 @@ class Trainer:
         if kwargs:
             raise TypeError(f"compile() got unexpected keyword argument(s) {sorted(kwargs)}")
         self.optimizer = optimizers.get(optimizer)
-        n_out = self._n_outputs()
+        n_out = self.count_outputs()
         names = self._output_names()
         if isinstance(loss, dict):
             loss = [loss.get(name) for name in names]
@@ -128,39 +134,10 @@ class Trainer:
             and not self._overrides("compute_loss")
         )
 
-    def _n_outputs(self):
-        outs = getattr(self, "outputs", None)
-        return len(outs) if getattr(self, "_functional", False) and outs else 1
-
-    def _single_input_model(self):
-        if getattr(self, "_functional", False):
-            return len(self.inputs) == 1
-        return hasattr(self, "_stack")  # Sequential; a subclassed model may take several
-
-    def _model_input(self, xs):
-        """What the model is called on: one array, or the list a model built with a list of
-        inputs expects — even a list of one (``Model([x], [y])``), which must not be unwrapped
-        (the model would iterate the array's rows)."""
-        if getattr(self, "_functional", False) and not getattr(self, "_single_input", True):
-            return list(xs)
-        return xs[0] if len(xs) == 1 else list(xs)
-
     def _pack(self, xs, ys, sw):
         """The ``data`` a step receives for these checked arrays (Keras 3's packing)."""
         y = None if ys is None else (ys[0] if len(ys) == 1 else list(ys))
         return pack_x_y_sample_weight(self._model_input(xs), y, sw)
-
-    def _output_names(self):
-        if getattr(self, "_functional", False):
-            names = []
-            for t in self.outputs:
-                layer, outs = t.node.layer, t.node.outputs
-                if len(outs) > 1 and hasattr(layer, "_output_names"):  # a multi-output model
-                    names.append(layer._output_names()[outs.index(t)])
-                else:
-                    names.append(layer.name)
-            return [n if names.count(n) == 1 else f"{n}_{i}" for i, n in enumerate(names)]
-        return [self.layers[-1].name if self.layers else "output"]
 
     def _check_compiled(self, what):
         if not self.compiled:
@@ -384,7 +361,7 @@ class Trainer:
         y_names = []
         if y is not None:
             ys = D.as_list(y)
-            if self._n_outputs() == 1 and D.is_nested_samples(y):
+            if self.count_outputs() == 1 and D.is_nested_samples(y):
                 ys = [y]  # a plain list of labels, not a list of targets
             if isinstance(ys, dict):
                 names = self._output_names()
@@ -395,11 +372,11 @@ class Trainer:
                         f"outputs are {names}"
                     )
                 ys = [ys[n] for n in names]
-            if len(ys) != self._n_outputs() and (
-                getattr(self, "_functional", False) or self._has_compiled_loss()
+            if len(ys) != self.count_outputs() and (
+                self.model_kind == "functional" or self._has_compiled_loss()
             ):
                 raise ValueError(
-                    f"Model has {self._n_outputs()} output(s), got {len(ys)} target arrays "
+                    f"Model has {self.count_outputs()} output(s), got {len(ys)} target arrays "
                     f"in {prefix}y"
                 )
             y_names = [f"{prefix}y[{i}]" if len(ys) > 1 else f"{prefix}y" for i in range(len(ys))]
@@ -409,11 +386,11 @@ class Trainer:
         sw, sw_list, sw_names = None, [None], [f"{prefix}sample_weight"]
         if isinstance(sample_weight, dict):  # per output, by name (Keras)
             sample_weight = [sample_weight.get(name) for name in self._output_names()]
-        if isinstance(sample_weight, (list, tuple)) and self._n_outputs() > 1:
-            if len(sample_weight) != self._n_outputs():
+        if isinstance(sample_weight, (list, tuple)) and self.count_outputs() > 1:
+            if len(sample_weight) != self.count_outputs():
                 raise ValueError(
                     f"{prefix}sample_weight: {len(sample_weight)} arrays for a model with "
-                    f"{self._n_outputs()} outputs (one per output, or one for all)"
+                    f"{self.count_outputs()} outputs (one per output, or one for all)"
                 )
             sw_names = [f"{prefix}sample_weight[{i}]" for i in range(len(sample_weight))]
             sw = sw_list = [None if w is None else D.to_sample_weight(w, name)
@@ -463,7 +440,7 @@ class Trainer:
     def _check_inputs(self, xs):
         """Each input array against the layer that receives it: rank and known sizes, with a
         reshape hint when one obviously fits (the missing channels axis of MNIST images)."""
-        if getattr(self, "_functional", False):
+        if self.model_kind == "functional":
             if len(xs) != len(self.inputs):
                 names = [t.node.layer.name for t in self.inputs]
                 raise ValueError(
@@ -486,7 +463,7 @@ class Trainer:
                         f"{_fmt(expected)}, got {_fmt(got)}.{D.input_shape_hint(expected, got)}"
                     )
             return
-        if len(xs) != 1 and not getattr(self, "_functional", False) and hasattr(self, "_stack"):
+        if len(xs) != 1 and self.model_kind == "sequential":
             raise ValueError(
                 f"Sequential model '{self.name}' takes one input array, got a list of {len(xs)}"
             )

@@ -40,7 +40,7 @@ def calls(model) -> list[Call]:
             out.append(Call(layer, [previous], f"call:{j}", {}))
             previous = f"call:{j}"
         return out
-    if getattr(model, "_functional", False):
+    if getattr(model, "model_kind", None) == "functional":
         names = {id(t): f"input:{k}" for k, t in enumerate(model.inputs)}
         out = []
         for j, node in enumerate(model._nodes):
@@ -58,7 +58,7 @@ def output_names(model, call_list) -> list[str]:
     """The value names of the model's outputs."""
     from ..layers.input_layer import InputLayer
 
-    if getattr(model, "_functional", False):
+    if getattr(model, "model_kind", None) == "functional":
         names = {id(t): f"input:{k}" for k, t in enumerate(model.inputs)}
         for j, node in enumerate(model._nodes):
             if not isinstance(node.layer, InputLayer):

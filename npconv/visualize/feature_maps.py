@@ -146,7 +146,7 @@ def layer_outputs(model, image, layers) -> list[np.ndarray]:
     with no_grad():
         if isinstance(model, Sequential):
             outs = _sequential_outputs(model, x, layers)
-        elif getattr(model, "_functional", False):
+        elif getattr(model, "model_kind", None) == "functional":
             outs = _functional_outputs(model, x, layers)
         else:
             outs = _captured_outputs(model, x, layers)
