@@ -125,7 +125,8 @@ def _metric_arrays(model):
 
 
 def run_step(model, data, step, pythonify):
-    """Run ``step`` on this rank's share of ``data``; return the global logs."""
+    """Run ``step`` on this rank's share of ``data``; return the global logs. ``pythonify``
+    is the trainer's turning of a step's logs into Python floats."""
     dist = active()
     local, share, empty = _shard(dist, data)
     saved = _state(model) if empty else None
@@ -138,7 +139,7 @@ def run_step(model, data, step, pythonify):
         for a in _state_arrays(model):
             before = saved.get(id(a))
             a[...] = 0 if before is None else before  # (a metric made by this step starts at 0)
-    return global_logs(model, logs)
+    return global_logs(model, logs, pythonify)
 
 
 def _state_arrays(model):
@@ -149,9 +150,9 @@ def _state(model):
     return {id(a): a.copy() for a in _state_arrays(model)}
 
 
-def global_logs(model, logs):
+def global_logs(model, logs, pythonify):
     """``logs`` with every metric's value computed from the states summed over the ranks, and
-    any other value averaged over them."""
+    any other value averaged over them; ``pythonify`` turns the metrics' results into logs."""
     dist = active()
     arrays = _metric_arrays(model)
     local = [a.copy() for a in arrays]
@@ -162,9 +163,7 @@ def global_logs(model, logs):
             a[...] = total[at:at + a.size].reshape(a.shape)
             at += a.size
     try:
-        from ..training.trainer import _pythonify
-
-        merged = _pythonify(model.get_metrics_result()) if model.metrics else {}
+        merged = pythonify(model.get_metrics_result()) if model.metrics else {}
     finally:
         for a, b in zip(arrays, local):
             a[...] = b
