@@ -37,7 +37,8 @@ from . import (
 )
 
 __all__ = [
-    "int_shape", "shape", "ndim", "dtype", "count_params", "is_tensor", "is_keras_tensor",
+    "function", "int_shape", "shape", "ndim", "dtype", "count_params", "is_tensor",
+    "is_keras_tensor",
     "sum", "mean", "max", "min", "prod", "std", "var", "any", "all", "argmax", "argmin",
     "square", "sqrt", "exp", "log", "abs", "sign", "round", "pow", "clip", "maximum", "minimum",
     "equal", "not_equal", "greater", "greater_equal", "less", "less_equal", "cast",
@@ -595,6 +596,41 @@ def clear_session() -> None:
 
     reset_names()
     _LEARNING_PHASE = 0
+
+
+def function(inputs, outputs, updates=None, name=None, **kwargs):
+    """Keras 2's ``K.function(inputs, outputs)``: a callable that takes a list of arrays (one
+    per input Keras tensor) and returns the list of output arrays, by a model made of the
+    layers between them (``K.function([model.input], [model.layers[3].output])`` reads a
+    layer's activations). ``K.learning_phase()`` among the inputs takes the training flag
+    (0 or 1) from the matching value. ``updates`` (graph updates) are not supported."""
+    if updates:
+        raise ValueError("K.function: updates= (TensorFlow graph updates) are not supported; "
+                         "use an optimizer's apply_gradients in eager code")
+    from ..models import Model
+
+    inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    several = isinstance(outputs, (list, tuple))
+    outputs = list(outputs) if several else [outputs]
+    phase = [i for i, t in enumerate(inputs) if not is_keras_tensor(t)]
+    tensors = [t for t in inputs if is_keras_tensor(t)]
+    model = Model(tensors, outputs)
+
+    def run(values):
+        values = list(values) if isinstance(values, (list, tuple)) else [values]
+        if len(values) != len(inputs):
+            raise ValueError(f"K.function expects {len(inputs)} input values, got {len(values)}")
+        training = bool(values[phase[0]]) if phase else False
+        arrays = [np.asarray(v, dtype=floatx()) for i, v in enumerate(values) if i not in phase]
+        from ..autograd import no_grad
+
+        with no_grad():
+            outs = model(arrays, training=training)
+        outs = outs if isinstance(outs, (list, tuple)) else [outs]
+        result = [np.asarray(getattr(o, "data", o)) for o in outs]
+        return result if several else result[0]
+
+    return run
 
 
 def learning_phase() -> int:

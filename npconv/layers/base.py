@@ -309,6 +309,33 @@ class Layer:
         node.outputs = [output]
         return output
 
+    # the Keras tensors of the layer's one call in a model (Keras's layer.input/layer.output)
+    @property
+    def input(self):
+        """The Keras tensor(s) this layer was called on in its model, for models that read a
+        layer's activations: ``Model(model.inputs, model.get_layer('conv').output)``."""
+        return self._only_node("input").inputs
+
+    @property
+    def output(self):
+        """The Keras tensor(s) this layer produced in its model (see ``input``)."""
+        outs = self._only_node("output").outputs
+        return outs[0] if len(outs) == 1 else list(outs)
+
+    def _only_node(self, what):
+        nodes = self.inbound_nodes
+        if not nodes:
+            raise AttributeError(
+                f"Layer '{self.name}' has never been called on a Keras tensor, so it has no "
+                f"{what}: build the model with an Input (or an input_shape on its first layer)"
+            )
+        if len(nodes) > 1:
+            raise AttributeError(
+                f"Layer '{self.name}' was called {len(nodes)} times in models, so its {what} is "
+                "ambiguous: use the tensor each call returned"
+            )
+        return nodes[0]
+
     # shapes, as Keras 2 exposed them
     @property
     def input_shape(self):

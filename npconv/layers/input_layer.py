@@ -9,6 +9,8 @@ from .symbolic import KerasTensor, Node
 class InputLayer(Layer):
     """Declares a model input of ``shape`` (without the batch axis) and makes its KerasTensor."""
 
+    output = None  # a plain attribute here: the KerasTensor made in __init__
+
     def __init__(self, shape=None, batch_size=None, dtype=None, name=None, **kwargs):
         batch_shape = kwargs.pop("batch_shape", None) or kwargs.pop("batch_input_shape", None)
         input_shape = kwargs.pop("input_shape", None)

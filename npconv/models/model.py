@@ -143,6 +143,34 @@ class Model(Trainer, Layer):
                 return self._run_graph(inputs, training)
         return super().__call__(inputs, training=training, **kwargs)
 
+    @property
+    def input(self):
+        """The model's input Keras tensor (a list of them for several inputs)."""
+        inputs = self._graph_inputs("input")
+        return inputs[0] if len(inputs) == 1 else inputs
+
+    @property
+    def output(self):
+        """The model's output Keras tensor (a list of them for several outputs)."""
+        outputs = self._graph_outputs("output")
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def _graph_inputs(self, what):
+        inputs = getattr(self, "inputs", None)
+        if not inputs:
+            raise AttributeError(f"Model '{self.name}' has no {what} tensor: {self._no_graph()}")
+        return inputs
+
+    def _graph_outputs(self, what):
+        outputs = getattr(self, "outputs", None)
+        if not outputs:
+            raise AttributeError(f"Model '{self.name}' has no {what} tensor: {self._no_graph()}")
+        return outputs
+
+    def _no_graph(self):
+        return ("a subclassed model is Python code, not a graph of layers; build it with "
+                "Model(inputs, outputs) to read its tensors")
+
     def check_input_shape(self, shape):
         if self._functional:
             return

@@ -22,6 +22,7 @@ class Sequential(Model):
         super().__init__(name=name, trainable=trainable)
         self._stack: list[Layer] = []
         self._input_layer: InputLayer | None = None
+        self._graph = None  # (input tensor, [(layer, node)]): the stack called on Keras tensors
         for layer in layers or []:
             self.add(layer)
 
@@ -48,6 +49,7 @@ class Sequential(Model):
             layer._maybe_build(shape)
             layer.check_input_shape(shape)
             self.built_output_shape = layer.compute_output_shape(shape)
+            self._make_graph()
         elif len(self._stack) == 1 and layer.input_shape_arg is not None:
             self._build_stack(layer.input_shape_arg)
 
@@ -60,6 +62,7 @@ class Sequential(Model):
             self.built_output_shape = (
                 self._stack[-1].built_output_shape if self._stack else self.built_input_shape
             )
+            self._make_graph()
         return layer
 
     def _build_stack(self, input_shape) -> None:
@@ -71,6 +74,29 @@ class Sequential(Model):
             shape = layer.compute_output_shape(shape)
         self.built_output_shape = shape
         self.built = True
+        self._make_graph()
+
+    def _make_graph(self):
+        """Call the stack on a Keras tensor of the input shape, as Keras 3 does once a
+        Sequential knows its input: ``model.inputs``/``outputs`` and each layer's
+        ``input``/``output`` then exist, for models that read activations
+        (``Model(model.inputs, [layer.output for layer in model.layers])``). Rebuilt, without
+        the previous call's nodes, when layers are added or popped."""
+        from ..layers.input_layer import InputLayer
+
+        if self._graph is not None:
+            for layer, node in self._graph[1]:
+                if node in layer.inbound_nodes:
+                    layer.inbound_nodes.remove(node)
+        if self._input_layer is not None:
+            x = self._input_layer.output
+        else:  # named after the model, so layer-name counters stay as they were
+            x = InputLayer(batch_shape=self.built_input_shape, name=f"{self.name}_input").output
+        start, nodes = x, []
+        for layer in self._stack:
+            x = layer._call_symbolic(x)
+            nodes.append((layer, x.node if isinstance(x, KerasTensor) else x[0].node))
+        self._graph = (start, nodes)
 
     def build(self, input_shape=None) -> None:
         if input_shape is None:
@@ -132,7 +158,18 @@ class Sequential(Model):
 
     @property
     def inputs(self):
-        return [self._input_layer.output] if self._input_layer else None
+        """``[input tensor]`` once the model knows its input shape (else None)."""
+        return [self._graph[0]] if self._graph is not None else None
+
+    @property
+    def outputs(self):
+        """``[output tensor]`` once the model knows its input shape (else None)."""
+        if self._graph is None:
+            return None
+        if not self._graph[1]:
+            return [self._graph[0]]
+        outs = self._graph[1][-1][1].outputs
+        return [outs[0]] if len(outs) == 1 else list(outs)
 
     def get_config(self):
         from .serialization import layer_config
