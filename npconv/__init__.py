@@ -36,6 +36,7 @@ _SUBMODULES = {
     "optimizers",
     "random",
     "regularizers",
+    "saving",
     "training",
     "utils",
     "visualize",

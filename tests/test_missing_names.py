@@ -100,3 +100,28 @@ def test_keras2_path_missing_name():
     with pytest.raises(ImportError, match="npconv does not provide "
                        "npconv.layers.advanced_activations.Swish"):
         from npconv.layers.advanced_activations import Swish  # noqa: F401
+
+
+def test_keras_2_and_3_saving_paths():
+    """keras.models.save_model, keras.saving.*, keras.optimizers.legacy.* exist and work."""
+    import numpy as np
+
+    import npconv
+    from npconv import layers as L
+
+    model = npconv.Sequential([L.Input((3,)), L.Dense(2)])
+    model.compile(optimizer=npconv.optimizers.legacy.Adam(lr=0.01), loss="mse")
+    assert float(model.optimizer.learning_rate) == 0.01
+
+    @npconv.saving.register_keras_serializable(package="demo")
+    def double(x):
+        return x * 2
+
+    assert npconv.saving.get_custom_objects()["demo>double"] is double
+    import tempfile
+
+    path = tempfile.mkdtemp() + "/m.keras"
+    npconv.models.save_model(model, path)
+    again = npconv.saving.load_model(path)
+    x = np.ones((1, 3), "float32")
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0))

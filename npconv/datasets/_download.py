@@ -46,7 +46,8 @@ def _gunzip_sha256(path) -> str | None:
 
 
 def download(url, target, sha256, content_sha256=None, *, timeout=DEFAULT_TIMEOUT, stream=None):
-    """Fetch ``url`` into the file ``target``, verified against ``sha256`` (hex).
+    """Fetch ``url`` into the file ``target``, verified against ``sha256`` (hex; None: not
+    verified here, the caller checks another hash, as ``utils.get_file`` with an MD5).
 
     ``content_sha256``, for gzip files, is the SHA-256 of the uncompressed bytes: a mirror that
     recompressed the same data is accepted too. Raises :class:`DownloadError` (``.started``
@@ -106,7 +107,8 @@ def download(url, target, sha256, content_sha256=None, *, timeout=DEFAULT_TIMEOU
             f.flush()
             os.fsync(f.fileno())
         actual = digest.hexdigest()
-        if actual != sha256 and not (content_sha256 and _gunzip_sha256(tmp) == content_sha256):
+        if sha256 is not None and actual != sha256 and not (
+                content_sha256 and _gunzip_sha256(tmp) == content_sha256):
             raise ChecksumError(
                 url,
                 f"SHA-256 {actual} does not match the published {sha256} ({got} bytes received); "

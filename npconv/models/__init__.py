@@ -5,7 +5,13 @@ from .cloning import clone_model, model_from_json
 from .model import Model
 from .sequential import Sequential
 
-__all__ = ["Model", "Sequential", "load_model", "clone_model", "model_from_json"]
+__all__ = ["Model", "Sequential", "load_model", "save_model", "clone_model", "model_from_json"]
+
+
+def save_model(model, filepath, overwrite=True, **kwargs):
+    """``model.save(filepath)`` as a function (Keras's ``keras.models.save_model``): a
+    ``.keras`` file, or Keras's legacy HDF5 file for a ``.h5``/``.hdf5`` name."""
+    return model.save(filepath, overwrite=overwrite, **kwargs)
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):

@@ -114,6 +114,10 @@ def get(identifier):
 
 
 def __getattr__(name):
+    if name == "legacy":  # Keras 2's keras.optimizers.legacy path, loaded when asked for
+        import importlib
+
+        return importlib.import_module(f"{__name__}.legacy")
     from .._missing import not_provided
 
     raise not_provided(__name__, name, globals())

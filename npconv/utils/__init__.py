@@ -36,6 +36,7 @@ __all__ = [
     "img_to_array",
     "array_to_img",
     "save_img",
+    "get_file",
 ]
 #: names of ``generic_utils`` re-exported here, imported when first asked for
 _GENERIC = {"generic_utils", "Progbar", "to_list", "get_custom_objects", "CustomObjectScope",
@@ -93,6 +94,7 @@ from ..training.adapters import (  # noqa: E402
     unpack_x_y_sample_weight,
 )
 from . import np_utils  # noqa: E402  - Keras 2's `npconv.utils.np_utils.to_categorical`
+from .file_utils import get_file  # noqa: E402
 from .image_dataset import image_dataset_from_directory  # noqa: E402
 from .image_utils import array_to_img, img_to_array, load_img, save_img  # noqa: E402
 from .py_dataset import PyDataset, Sequence  # noqa: E402
