@@ -1,4 +1,5 @@
-"""Run a corpus program with `keras` (and `tensorflow`) replaced by one other word.
+"""Run a corpus program with `keras` (and `tensorflow`, `tensorflow.keras`, `tf.keras`)
+replaced by one other word.
 
 The corpus programs are written against Keras; this is how a user brings one to npconv:
 change the word, run it. The runner changes only what a test must change to run it quickly:
@@ -24,6 +25,8 @@ def source_for(path, package="npconv", epochs=1):
     epoch count set to `epochs`."""
     source = pathlib.Path(path).read_text()
     if package != "keras":
+        source = re.sub(r"\btensorflow\.keras\b", package, source)  # from tensorflow.keras...
+        source = re.sub(r"\btf\.keras\b", "tf", source)  # tf.keras.layers: tf is the package
         source = rename_module(source, {"keras": package, "tensorflow": package})
     return EPOCHS.sub(lambda m: f"{m.group(1)}{m.group(2)}={m.group(3)}{epochs}", source)
 
