@@ -122,19 +122,20 @@ def _library(a) -> str:
 def _namespace_of(a):
     if isinstance(a, np.ndarray | np.generic):
         return np
+    if _library(a) == "cupy":  # CuPy with the standard's spellings (backend/cupy/namespace.py)
+        return importlib.import_module("npconv.backend.cupy.namespace").namespace
     get = getattr(a, "__array_namespace__", None)
     if get is not None:
         return get()
-    if _library(a) == "cupy":  # CuPy releases before __array_namespace__
-        return _import_cupy()
     raise TypeError(f"expected an array (NumPy, CuPy or array API), got {type(a).__name__}")
 
 
 def array_namespace(*arrays):
     """The array-API namespace shared by ``arrays`` (``None`` and Python scalars are skipped),
-    as ``array_api_compat.array_namespace`` does: NumPy for NumPy arrays, ``cupy`` for CuPy
-    arrays, ``array_api_strict`` for its arrays. Arrays of two libraries raise a TypeError that
-    names both (a NumPy array handed to a CuPy op: move it with ``cupy.asarray`` first)."""
+    as ``array_api_compat.array_namespace`` does: NumPy for NumPy arrays, CuPy (through
+    ``backend/cupy/namespace.py``, which adds the standard's spellings) for CuPy arrays,
+    ``array_api_strict`` for its arrays. Arrays of two libraries raise a TypeError that names
+    both (a NumPy array handed to a CuPy op: move it with ``cupy.asarray`` first)."""
     found, first = None, None
     for a in arrays:
         if a is None or isinstance(a, bool | int | float | complex):
