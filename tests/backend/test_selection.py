@@ -105,8 +105,8 @@ def test_to_numpy(device):
 def test_get_weights_and_save_return_numpy_whatever_the_arrays(tmp_path):
     model = npconv.Sequential([npconv.Input((3,)), npconv.layers.Dense(2)])
     want = model.get_weights()
-    for v in model.weights:  # as if the weights lived on another device
-        v.data = xps.asarray(v.data, device=xps.Device("device1"))
+    for v, w in zip(model.weights, want):  # as if the weights lived on another device
+        v.data = xps.asarray(w, device=xps.Device("device1"))
     for got_list in (model.get_weights(), model.layers[0].get_weights()):
         for got, ref in zip(got_list, want):
             assert type(got) is np.ndarray
