@@ -33,7 +33,14 @@ static const npconv_dim3 blockIdx = {0}, threadIdx = {0}, blockDim = {1}, gridDi
 
 _CTYPES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double",
            np.dtype(np.int32): "int"}
-_BUILD = Path(tempfile.mkdtemp(prefix="npconv-hostcupy-"))
+_build: Path | None = None  # where the kernels are compiled, while installed
+
+
+def _build_dir() -> Path:
+    global _build
+    if _build is None:
+        _build = Path(tempfile.mkdtemp(prefix="npconv-hostcupy-"))
+    return _build
 
 
 def available() -> bool:
@@ -42,9 +49,9 @@ def available() -> bool:
 
 def _compile(source: str):
     key = hashlib.sha256(source.encode()).hexdigest()[:16]
-    lib = _BUILD / f"k{key}.so"
+    lib = _build_dir() / f"k{key}.so"
     if not lib.exists():
-        src = _BUILD / f"k{key}.cpp"
+        src = _build_dir() / f"k{key}.cpp"
         src.write_text(PRELUDE + source)
         subprocess.run(["g++", "-O1", "-shared", "-fPIC", "-o", str(lib), str(src)], check=True,
                        capture_output=True, text=True)
@@ -123,7 +130,12 @@ class installed:
         return importlib.import_module("npconv.backend.cupy.kernels")
 
     def __exit__(self, *exc):
+        global _build
         import npconv.backend as package
+
+        if _build is not None:  # the loaded libraries stay mapped; the files can go
+            shutil.rmtree(_build, ignore_errors=True)
+            _build = None
 
         for n in self.NAMES:
             sys.modules.pop(n, None)
