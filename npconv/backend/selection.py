@@ -156,9 +156,12 @@ def array_namespace(*arrays):
 
 
 def device_of(a):
-    """The device ``a`` lives on (``'cpu'`` for NumPy arrays, ``a.device`` otherwise)."""
+    """The device ``a`` lives on, for comparing and for messages: ``'cpu'`` for NumPy arrays,
+    ``'cuda:N'`` for CuPy arrays on GPU ``N``, ``a.device`` otherwise."""
     if isinstance(a, np.ndarray | np.generic):
         return "cpu"
+    if _library(a) == "cupy":
+        return f"cuda:{a.device.id}"
     return a.device
 
 

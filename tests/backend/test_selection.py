@@ -118,3 +118,10 @@ def test_get_weights_and_save_return_numpy_whatever_the_arrays(tmp_path):
     model.load_weights(path)
     for got, ref in zip(model.get_weights(), want):
         np.testing.assert_array_equal(got, ref)
+
+
+def test_keras_names():
+    # keras.config.backend() / set_backend and Keras 2's K.backend()
+    assert npconv.config.backend() == B.backend()
+    assert npconv.config.set_backend is B.set_backend
+    assert B.backend() in S.BACKENDS

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ..selection import array_namespace, check_same_device, device_of
+from ..selection import array_namespace, check_same_device
 
 # --- dense --------------------------------------------------------------------------------
 
@@ -50,7 +50,7 @@ def dropout_mask(like, shape, rate, seed=None):
 
     xp = array_namespace(like)
     mask = numpy_mask(tuple(shape), rate, np.dtype(str(like.dtype).split(".")[-1]), seed)
-    return xp.asarray(mask, device=device_of(like))
+    return xp.asarray(mask, device=like.device)
 
 
 def dropout_forward(x, mask):
