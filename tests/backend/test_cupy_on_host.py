@@ -106,3 +106,33 @@ def test_dropout_mask_kernel(K):
     mask = K._mask_kernel()(u, np.float64(0.25), np.float64(1 / 0.75))
     np.testing.assert_array_equal(mask, np.where(u >= 0.25, 1 / 0.75, 0.0))
 
+
+
+def test_generic_kernels_through_the_cupy_namespace(K, monkeypatch):
+    # The generic kernels as the CuPy backend runs them (average pooling, dense, batch norm,
+    # 3-D convolutions): through backend/cupy/namespace.py's standard spellings.
+    import contextlib
+    import importlib
+
+    from npconv.backend import selection
+
+    module = importlib.import_module("npconv.backend.cupy.namespace")
+    ns = module.namespace
+    x = rng.standard_normal((2, 5, 4, 3, 2))
+    k = rng.standard_normal((2, 3, 2, 2, 4))
+    gy_pool = rng.standard_normal((2, 3, 2, 2, 2))
+    pads = [(0, 1), (1, 1), (0, 0)]
+    plain = (G.conv_forward(x, k, None, (1, 1, 1), (1, 1, 1), pads),
+             G.avg_pool_backward(gy_pool, x.shape, (2, 2, 2), (2, 2, 2), [(0, 1), (0, 0), (0, 1)]),
+             G.batch_norm_train_forward(x, None, None, 1e-3)[0],
+             G.one_hot(np.arange(4) % 3, 3, np.float32))
+    monkeypatch.setattr(selection, "_namespace_of", lambda a: ns)
+    monkeypatch.setattr(module, "_on", lambda device: contextlib.nullcontext())  # 'cpu' here
+    through = (G.conv_forward(x, k, None, (1, 1, 1), (1, 1, 1), pads),
+               G.avg_pool_backward(gy_pool, x.shape, (2, 2, 2), (2, 2, 2),
+                                   [(0, 1), (0, 0), (0, 1)]),
+               G.batch_norm_train_forward(x, None, None, 1e-3)[0],
+               G.one_hot(np.arange(4) % 3, 3, np.float32))
+    for a, b in zip(through, plain):
+        np.testing.assert_array_equal(a, b)
+    assert through[3].dtype == np.float32

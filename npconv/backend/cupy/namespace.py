@@ -18,7 +18,15 @@ _CREATION = ("zeros", "ones", "empty", "full", "arange", "asarray", "eye", "lins
 
 
 def _on(device):
-    return contextlib.nullcontext() if device is None else device
+    """A context that makes ``device`` current: a ``cupy.cuda.Device``, ``'cuda:N'`` (what
+    ``selection.device_of`` says), or None for the current one."""
+    if device is None:
+        return contextlib.nullcontext()
+    if isinstance(device, str) and device.startswith("cuda:"):
+        return cupy.cuda.Device(int(device[5:]))
+    if hasattr(device, "__enter__"):
+        return device
+    raise TypeError(f"the CuPy backend cannot place an array on device {device!r}")
 
 
 def _creation(name):
