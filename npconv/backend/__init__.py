@@ -24,7 +24,15 @@ from __future__ import annotations
 import numpy as np
 
 from . import selection as _selection
-from .selection import array_namespace, backend, kernels, set_backend, to_numpy
+from .selection import (
+    array_namespace,
+    backend,
+    kernels,
+    kernels_for,
+    set_backend,
+    to_backend,
+    to_numpy,
+)
 from .threads import num_threads, set_num_threads
 
 xp = np
@@ -35,8 +43,10 @@ __all__ = [
     "backend",
     "set_backend",
     "kernels",
+    "kernels_for",
     "array_namespace",
     "to_numpy",
+    "to_backend",
     "floatx",
     "set_floatx",
     "epsilon",

@@ -30,6 +30,8 @@ __all__ = [
     "backend",
     "set_backend",
     "kernels",
+    "kernels_for",
+    "to_backend",
     "array_namespace",
     "device_of",
     "check_same_device",
@@ -108,6 +110,29 @@ def kernels(name: str | None = None):
         _import_cupy()
         return importlib.import_module("npconv.backend.cupy")
     return importlib.import_module("npconv.backend.generic")
+
+
+def kernels_for(*arrays):
+    """The kernel module for these arrays' library, whatever the active backend: CuPy's for
+    CuPy arrays, the generic kernels for any other array-API library (``array_api_strict``),
+    and ``kernels('numpy')`` for NumPy arrays. What a function calls when it must run on the
+    arrays it was given (the op tests on ``array_api_strict``); arrays of two libraries raise
+    the TypeError of ``array_namespace``."""
+    xp = array_namespace(*arrays)
+    if xp is np:
+        return kernels("numpy")
+    if getattr(xp, "__name__", "") == "npconv.backend.cupy.xp":
+        return kernels("cupy")
+    return kernels("generic")
+
+
+def to_backend(a):
+    """``a`` (a NumPy array, or anything ``asarray`` takes) as an array of the active backend:
+    copied to the current GPU under ``'cupy'`` (once per batch, by the training loop), as it is
+    otherwise."""
+    if _active == "cupy":
+        return _import_cupy().asarray(a)
+    return a
 
 
 # --- which library and device an array lives on ---------------------------------------------

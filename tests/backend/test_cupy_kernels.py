@@ -165,5 +165,8 @@ def test_set_backend_cupy_and_to_numpy():
         out = S.to_numpy(a)
         assert type(out) is np.ndarray
         np.testing.assert_array_equal(out, np.arange(6.0))
+        moved = S.to_backend(np.arange(3.0))
+        assert isinstance(moved, cupy.ndarray) and S.kernels_for(moved).NAME == "cupy"
+        assert S.device_of(moved) == f"cuda:{cupy.cuda.Device().id}"
     finally:
         S.set_backend(before)

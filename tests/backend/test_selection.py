@@ -125,3 +125,18 @@ def test_keras_names():
     assert npconv.config.backend() == B.backend()
     assert npconv.config.set_backend is B.set_backend
     assert B.backend() in S.BACKENDS
+
+
+def test_kernels_for_follows_the_arrays_not_the_active_backend(restore_backend):
+    B.set_backend("numpy")
+    assert B.kernels_for(xps.ones(2)).NAME == "generic"
+    assert B.kernels_for(np.ones(2), None).NAME == B.kernels("numpy").NAME
+    with pytest.raises(TypeError, match="two array libraries"):
+        B.kernels_for(np.ones(2), xps.ones(2))
+
+
+def test_to_backend_is_the_identity_off_the_gpu(restore_backend):
+    a = np.ones(3)
+    for name in ("numpy", "generic"):
+        B.set_backend(name)
+        assert B.to_backend(a) is a
