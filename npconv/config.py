@@ -2,6 +2,8 @@
 
 - ``floatx`` / ``set_floatx``, ``epsilon`` / ``set_epsilon``, ``image_data_format`` /
   ``set_image_data_format``: the backend's defaults (``npconv.backend``).
+- ``backend()`` / ``set_backend(name)``: which backend runs the kernels (``'numpy'``,
+  ``'cupy'``, ``'generic'``; ``npconv.backend.selection``).
 - ``enable_unsafe_deserialization()``: allow loading what can run code, i.e. a ``Lambda`` layer
   whose function is a Python ``lambda`` (Keras stores its bytecode). Off by default, as in
   Keras; ``load_model(..., safe_mode=False)`` allows it for one load only.
@@ -15,9 +17,11 @@ import contextlib
 import contextvars
 
 from .backend import (  # noqa: F401 - Keras 3's keras.config names
+    backend,
     epsilon,
     floatx,
     image_data_format,
+    set_backend,
     set_epsilon,
     set_floatx,
     set_image_data_format,
@@ -30,6 +34,8 @@ __all__ = [
     "set_epsilon",
     "image_data_format",
     "set_image_data_format",
+    "backend",
+    "set_backend",
     "enable_unsafe_deserialization",
     "disable_unsafe_deserialization",
     "in_safe_mode",

@@ -18,6 +18,7 @@ def test_import_loads_only_the_core():
     ours = {m for m in loaded if m.startswith("npconv")}
     assert ours <= {"npconv", "npconv.backend", "npconv.backend.threads", "npconv.autograd",
                     "npconv.autograd.tensor",
+                    "npconv.backend.selection",  # which backend; stdlib and NumPy only
                     "npconv.autograd.function", "npconv.autograd.graph",
                     "npconv.autograd.mode", "npconv.autograd.variable"}, ours
     heavy = {"scipy", "matplotlib", "torch", "tensorflow", "PIL", "h5py", "urllib.request"}

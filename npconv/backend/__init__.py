@@ -2,8 +2,11 @@
 
 Everything above this package asks here instead of importing NumPy directly for policy:
 
-- ``xp``: the array namespace (NumPy now; CuPy exposes the same API, so ops written against
-  ``xp`` can move to a GPU by swapping this one name).
+- ``xp``: the array namespace: NumPy, or CuPy when the CuPy backend was chosen at import.
+- ``backend()`` / ``set_backend()`` / ``kernels()``: the active backend (``'numpy'``,
+  ``'cupy'``, ``'generic'``; from ``NPCONV_BACKEND`` or ``KERAS_BACKEND``) and its kernel
+  module; ``array_namespace()``, ``to_numpy()``: which library an array belongs to, and a NumPy
+  copy of it (``backend.selection``).
 - ``floatx()`` / ``set_floatx()``: the default float type, ``'float32'`` as in Keras.
 - ``epsilon()``: the fuzz factor Keras uses in losses and optimizers (1e-7).
 - ``image_data_format()`` / ``set_image_data_format()``: ``'channels_last'`` (NHWC) by default.
@@ -18,12 +21,32 @@ backend functions (``K.int_shape``, ``K.sum``, ``K.gradients``, ``K.clear_sessio
 
 from __future__ import annotations
 
-import numpy as xp
+import numpy as np
 
+from . import selection as _selection
+from .selection import (
+    array_namespace,
+    backend,
+    kernels,
+    kernels_for,
+    set_backend,
+    to_backend,
+    to_numpy,
+)
 from .threads import num_threads, set_num_threads
+
+xp = np
+set_backend(_selection.default_backend())  # rebinds xp: CuPy for 'cupy', else NumPy
 
 __all__ = [
     "xp",
+    "backend",
+    "set_backend",
+    "kernels",
+    "kernels_for",
+    "array_namespace",
+    "to_numpy",
+    "to_backend",
     "floatx",
     "set_floatx",
     "epsilon",
@@ -45,7 +68,7 @@ _EPSILON = 1e-7
 _IMAGE_DATA_FORMAT = "channels_last"
 _VALID_FLOATX = ("float16", "float32", "float64")
 _VALID_FORMATS = ("channels_last", "channels_first")
-_rng = xp.random.default_rng()
+_rng = np.random.default_rng()  # on the host, whatever the backend
 _noise = None  # this rank's noise generator under a data-parallel distribution, else None
 _noise_key = None
 
@@ -105,7 +128,7 @@ def rng():
 def set_seed(seed: int | None) -> None:
     """Reseed the generator every npconv random draw comes from."""
     global _rng
-    _rng = xp.random.default_rng(seed)
+    _rng = np.random.default_rng(seed)
     set_noise_stream(_noise_key)
 
 
@@ -126,8 +149,8 @@ def set_noise_stream(key) -> None:
         _noise = None
         return
     seed = _rng.bit_generator.seed_seq
-    _noise = xp.random.default_rng(
-        xp.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + (int(key),))
+    _noise = np.random.default_rng(
+        np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + (int(key),))
     )
 
 

@@ -45,6 +45,7 @@ import warnings
 
 import numpy as np
 
+from ..backend import to_numpy
 from .atomic import atomic_write
 from .keras_config import KERAS_VERSION, keras_layers, keras_model_config, training_config
 
@@ -134,7 +135,7 @@ def _weight_entries(model):
         seen.add(layer.name)
         names = _weight_names(layer, prefix)
         variables = layer.trainable_weights + layer.non_trainable_weights
-        entries.append((layer.name, [(n, np.asarray(v.data)) for n, v in zip(names, variables)]))
+        entries.append((layer.name, [(n, to_numpy(v.data)) for n, v in zip(names, variables)]))
     return entries
 
 

@@ -12,6 +12,8 @@ import warnings
 
 import numpy as np
 
+from ..backend import to_numpy
+
 __all__ = ["optimizer_state", "restore_optimizer_state"]
 
 
@@ -39,7 +41,7 @@ def optimizer_state(model):
     return {
         "built": bool(optimizer.built),
         "variables": [index[id(v)] for v in tracked],
-        "state": [(p, store[str(i)]) for i, p in enumerate(paths)],
+        "state": [(p, to_numpy(store[str(i)])) for i, p in enumerate(paths)],
     }
 
 

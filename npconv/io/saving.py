@@ -27,6 +27,7 @@ import os
 
 import numpy as np
 
+from ..backend import to_numpy
 from ..config import safe_mode_scope
 from .architecture import WeightBudget, build_model, model_config
 from .compile_config import compile_config, compile_from_config
@@ -127,7 +128,7 @@ def named_weights(model):
         for v in layer.weights:
             owner.setdefault(id(v), layer.name)
     return [
-        (v.name or v.path or f"weight_{i}", owner.get(id(v), model.name), v.data)
+        (v.name or v.path or f"weight_{i}", owner.get(id(v), model.name), to_numpy(v.data))
         for i, v in enumerate(model.weights)
     ]
 

@@ -170,8 +170,9 @@ class Layer:
         return list(self._weights)
 
     def get_weights(self) -> list:
-        """Copies of the weights' arrays, in creation order (Keras's ``get_weights`` order)."""
-        return [v.data.copy() for v in self._all_weights()]
+        """Copies of the weights' arrays, in creation order (Keras's ``get_weights`` order);
+        NumPy arrays whatever the backend."""
+        return [backend.to_numpy(v.data, copy=True) for v in self._all_weights()]
 
     def set_weights(self, weights) -> None:
         """Set the weights from arrays in ``get_weights`` order, checking count and shapes."""

@@ -284,7 +284,9 @@ class Model(Trainer, Layer):
         return self.weights
 
     def get_weights(self):
-        return [v.data.copy() for v in self.weights]
+        from ..backend import to_numpy
+
+        return [to_numpy(v.data, copy=True) for v in self.weights]
 
     def set_weights(self, weights):
         own = self.weights
