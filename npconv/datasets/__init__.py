@@ -1,5 +1,6 @@
-"""Data sets with Keras's loaders: ``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``, and
-``digits``, a sample of 5,000 real MNIST digits bundled with npconv (no download needed).
+"""Data sets with Keras's loaders: ``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``,
+``imdb``, ``reuters`` and ``digits``, a sample of 5,000 real MNIST digits bundled with npconv
+(no download needed).
 
 ``npconv.datasets.mnist.load_data()`` returns exactly what Keras's does (dtypes, shapes).
 Files are looked for, in order, in:
@@ -22,6 +23,8 @@ mnist              ``mnist.npz``; or the four IDX files in ``mnist/`` or ``MNIST
 fashion_mnist      the four IDX files in ``fashion-mnist/`` or ``FashionMNIST/raw/``
 cifar10            ``cifar-10-batches-py/``; or ``cifar-10-python.tar.gz`` (read in place)
 cifar100           ``cifar-100-python/``; or ``cifar-100-python.tar.gz`` (read in place)
+imdb, reuters      ``imdb.npz``, ``imdb_word_index.json``; ``reuters.npz``,
+                   ``reuters_word_index.json`` (Keras's files)
 =================  =========================================================================
 
 IDX files may be gzipped or not (``train-images-idx3-ubyte.gz`` or ``train-images-idx3-ubyte``).
@@ -47,7 +50,7 @@ from ._errors import (
     UnsafePickleError,
 )
 
-_SUBMODULES = ("mnist", "fashion_mnist", "cifar10", "cifar100", "digits")
+_SUBMODULES = ("mnist", "fashion_mnist", "cifar10", "cifar100", "digits", "imdb", "reuters")
 
 __all__ = [
     *_SUBMODULES,

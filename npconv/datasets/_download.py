@@ -45,8 +45,10 @@ def _gunzip_sha256(path) -> str | None:
     return h.hexdigest()
 
 
-def download(url, target, sha256, content_sha256=None, *, timeout=DEFAULT_TIMEOUT, stream=None):
-    """Fetch ``url`` into the file ``target``, verified against ``sha256`` (hex).
+def download(url, target, sha256, content_sha256=None, *, timeout=DEFAULT_TIMEOUT, stream=None,
+             algorithm="sha256"):  # fmt: skip
+    """Fetch ``url`` into the file ``target``, verified against ``sha256`` (hex; an MD5 digest
+    when ``algorithm='md5'``, for the few files Keras publishes only an MD5 for).
 
     ``content_sha256``, for gzip files, is the SHA-256 of the uncompressed bytes: a mirror that
     recompressed the same data is accepted too. Raises :class:`DownloadError` (``.started``
@@ -70,7 +72,7 @@ def download(url, target, sha256, content_sha256=None, *, timeout=DEFAULT_TIMEOU
     bar = None
     try:
         with os.fdopen(fd, "wb") as f:
-            digest = hashlib.sha256()
+            digest = hashlib.new(algorithm)
             got = 0
             try:
                 headers = {"User-Agent": f"npconv/{__version__}"}
@@ -109,7 +111,8 @@ def download(url, target, sha256, content_sha256=None, *, timeout=DEFAULT_TIMEOU
         if actual != sha256 and not (content_sha256 and _gunzip_sha256(tmp) == content_sha256):
             raise ChecksumError(
                 url,
-                f"SHA-256 {actual} does not match the published {sha256} ({got} bytes received); "
+                f"{algorithm.upper()} {actual} does not match the published {sha256} "
+                f"({got} bytes received); "
                 "the file was discarded and nothing was cached",
                 started=True,
             )
