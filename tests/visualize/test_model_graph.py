@@ -46,7 +46,7 @@ def test_sequential_chain_labels():
     assert names[0].startswith("input_layer") and len(names) == 5
     assert edges(boxes) == set(zip(names, names[1:]))
     conv = boxes[1].lines
-    assert conv == ["conv2d (Conv2D)", "Input shape: (None, 12, 12, 1)",
+    assert conv == [f"{boxes[1].layer.name} (Conv2D)", "Input shape: (None, 12, 12, 1)",
                     "Output shape: (None, 10, 10, 4)", "Activation: relu", "Trainable: True"]
     assert layer_graph(small_cnn(), show_layer_names=False)[1].lines == ["Conv2D"]
 
