@@ -86,7 +86,8 @@ def describe():
 
     Returns a list of ``DatasetStatus`` (``name``, ``title``, ``available``, ``source``,
     ``location``, ``detail``, ``searched``, ``urls``), one per data set, in the order digits,
-    mnist, fashion_mnist, cifar10, cifar100; ``str()`` of each is a one-line summary.
+    mnist, fashion_mnist, cifar10, cifar100, imdb, reuters (their ``.npz`` files); ``str()`` of
+    each is a one-line summary.
     """
     from . import cifar10, cifar100, digits, fashion_mnist, mnist
     from ._sources import DatasetStatus, status_of
@@ -106,4 +107,8 @@ def describe():
     ]
     for module in (mnist, fashion_mnist, cifar10, cifar100):
         statuses.append(status_of(module._spec()))
+    from ._textdata import spec
+
+    for name, title in (("imdb", "IMDB"), ("reuters", "Reuters")):
+        statuses.append(status_of(spec(name, title, f"{name}.npz", f"{name}.npz")))
     return statuses
