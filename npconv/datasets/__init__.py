@@ -1,5 +1,6 @@
-"""Data sets with Keras's loaders: ``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``, and
-``digits``, a sample of 5,000 real MNIST digits bundled with npconv (no download needed).
+"""Data sets with Keras's loaders: ``mnist``, ``fashion_mnist``, ``cifar10``, ``cifar100``,
+``imdb``, ``reuters`` and ``digits``, a sample of 5,000 real MNIST digits bundled with npconv
+(no download needed).
 
 ``npconv.datasets.mnist.load_data()`` returns exactly what Keras's does (dtypes, shapes).
 Files are looked for, in order, in:
@@ -22,6 +23,8 @@ mnist              ``mnist.npz``; or the four IDX files in ``mnist/`` or ``MNIST
 fashion_mnist      the four IDX files in ``fashion-mnist/`` or ``FashionMNIST/raw/``
 cifar10            ``cifar-10-batches-py/``; or ``cifar-10-python.tar.gz`` (read in place)
 cifar100           ``cifar-100-python/``; or ``cifar-100-python.tar.gz`` (read in place)
+imdb, reuters      ``imdb.npz``, ``imdb_word_index.json``; ``reuters.npz``,
+                   ``reuters_word_index.json`` (Keras's files)
 =================  =========================================================================
 
 IDX files may be gzipped or not (``train-images-idx3-ubyte.gz`` or ``train-images-idx3-ubyte``).
@@ -47,7 +50,7 @@ from ._errors import (
     UnsafePickleError,
 )
 
-_SUBMODULES = ("mnist", "fashion_mnist", "cifar10", "cifar100", "digits")
+_SUBMODULES = ("mnist", "fashion_mnist", "cifar10", "cifar100", "digits", "imdb", "reuters")
 
 __all__ = [
     *_SUBMODULES,
@@ -83,7 +86,8 @@ def describe():
 
     Returns a list of ``DatasetStatus`` (``name``, ``title``, ``available``, ``source``,
     ``location``, ``detail``, ``searched``, ``urls``), one per data set, in the order digits,
-    mnist, fashion_mnist, cifar10, cifar100; ``str()`` of each is a one-line summary.
+    mnist, fashion_mnist, cifar10, cifar100, imdb, reuters (their ``.npz`` files); ``str()`` of
+    each is a one-line summary.
     """
     from . import cifar10, cifar100, digits, fashion_mnist, mnist
     from ._sources import DatasetStatus, status_of
@@ -103,4 +107,8 @@ def describe():
     ]
     for module in (mnist, fashion_mnist, cifar10, cifar100):
         statuses.append(status_of(module._spec()))
+    from ._textdata import spec
+
+    for name, title in (("imdb", "IMDB"), ("reuters", "Reuters")):
+        statuses.append(status_of(spec(name, title, f"{name}.npz", f"{name}.npz")))
     return statuses

@@ -45,9 +45,11 @@ def _gunzip_sha256(path) -> str | None:
     return h.hexdigest()
 
 
-def download(url, target, sha256, content_sha256=None, *, timeout=DEFAULT_TIMEOUT, stream=None):
-    """Fetch ``url`` into the file ``target``, verified against ``sha256`` (hex; None: not
-    verified here, the caller checks another hash, as ``utils.get_file`` with an MD5).
+def download(url, target, sha256, content_sha256=None, *, timeout=DEFAULT_TIMEOUT, stream=None,
+             algorithm="sha256"):  # fmt: skip
+    """Fetch ``url`` into the file ``target``, verified against ``sha256`` (hex; an MD5 digest
+    when ``algorithm='md5'``, for the few files Keras publishes only an MD5 for; None: not
+    verified here, the caller checks another hash, as ``utils.get_file`` does).
 
     ``content_sha256``, for gzip files, is the SHA-256 of the uncompressed bytes: a mirror that
     recompressed the same data is accepted too. Raises :class:`DownloadError` (``.started``
@@ -71,7 +73,7 @@ def download(url, target, sha256, content_sha256=None, *, timeout=DEFAULT_TIMEOU
     bar = None
     try:
         with os.fdopen(fd, "wb") as f:
-            digest = hashlib.sha256()
+            digest = hashlib.new(algorithm)
             got = 0
             try:
                 headers = {"User-Agent": f"npconv/{__version__}"}
@@ -111,7 +113,8 @@ def download(url, target, sha256, content_sha256=None, *, timeout=DEFAULT_TIMEOU
                 content_sha256 and _gunzip_sha256(tmp) == content_sha256):
             raise ChecksumError(
                 url,
-                f"SHA-256 {actual} does not match the published {sha256} ({got} bytes received); "
+                f"{algorithm.upper()} {actual} does not match the published {sha256} "
+                f"({got} bytes received); "
                 "the file was discarded and nothing was cached",
                 started=True,
             )

@@ -208,8 +208,25 @@ def _empty_bytes(*args):
     return b""
 
 
+def _reconstruct_empty():
+    """Stand-in for ``multiarray._reconstruct``: NumPy pickles every array as
+    ``_reconstruct(ndarray, (0,), b'b')`` followed by its state, so only that empty start is
+    admitted (a forged shape cannot make the unpickler allocate memory before the state's data,
+    whose length NumPy checks, arrives)."""
+    reconstruct = np.ndarray((0,), np.uint8).__reduce__()[0]
+
+    def _reconstruct(subtype, shape, dtype):
+        if subtype is not np.ndarray or tuple(shape) != (0,):
+            raise pickle.UnpicklingError(
+                "multiarray._reconstruct admitted only as _reconstruct(ndarray, (0,), ...)"
+            )
+        return reconstruct(subtype, shape, dtype)
+
+    return _reconstruct
+
+
 def _allowed_globals():
-    reconstruct = np.ndarray((0,), np.uint8).__reduce__()[0]  # multiarray._reconstruct
+    reconstruct = _reconstruct_empty()
     return {
         ("numpy.core.multiarray", "_reconstruct"): reconstruct,  # files from NumPy < 2
         ("numpy._core.multiarray", "_reconstruct"): reconstruct,  # files from NumPy >= 2

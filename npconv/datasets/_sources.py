@@ -37,6 +37,7 @@ class Remote:
     base: str
     sha256: str
     content_sha256: str | None = None
+    algorithm: str = "sha256"  # Keras publishes MD5 for a few small files (the word indices)
 
     @property
     def url(self) -> str:
@@ -45,7 +46,8 @@ class Remote:
         return base.rstrip("/") + "/" + self.name
 
 
-# Hashes: mnist.npz and the CIFAR archives from Keras's own loaders; the Fashion-MNIST files
+# Hashes: mnist.npz, imdb, reuters and the CIFAR archives from Keras's own loaders (MD5 where
+# Keras gives MD5); the Fashion-MNIST files
 # are Zalando's originals (Keras publishes no hash for them), the content hashes those of the
 # uncompressed IDX data.
 REMOTES = {
@@ -75,6 +77,18 @@ REMOTES = {
         GOOGLE,
         "42bd18137a62d5998cdeae52bf3a0676ac6b706f5cf8439b47bb5b151ae3dccf",
         "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+    ),
+    "imdb.npz": Remote(
+        "imdb.npz", GOOGLE, "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"
+    ),
+    "imdb_word_index.json": Remote(
+        "imdb_word_index.json", GOOGLE, "bfafd718b763782e994055a2d397834f", algorithm="md5"
+    ),
+    "reuters.npz": Remote(
+        "reuters.npz", GOOGLE, "d6586e694ee56d7a4e65172e12b3e987c03096cb01eab99753921ef915959916"
+    ),
+    "reuters_word_index.json": Remote(
+        "reuters_word_index.json", GOOGLE, "4d44cc38712099c9e383dc6e5f11a921", algorithm="md5"
     ),
     "cifar-10-python.tar.gz": Remote(
         "cifar-10-python.tar.gz",
@@ -257,7 +271,9 @@ def fetch(spec: Spec, remote: Remote, target: str, searched, explicit=False) -> 
         raise not_found(spec, searched, "Downloads are disabled (NPCONV_OFFLINE is set).", folder)
     url = remote.url
     try:
-        return download(url, target, remote.sha256, remote.content_sha256)
+        return download(
+            url, target, remote.sha256, remote.content_sha256, algorithm=remote.algorithm
+        )
     except DownloadError as exc:
         if exc.started:
             raise

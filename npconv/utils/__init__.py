@@ -2,7 +2,8 @@
 ``Progbar``, ``get_custom_objects``, ``custom_object_scope``, ``PyDataset``/``Sequence`` and
 ``pack_x_y_sample_weight``/``unpack_x_y_sample_weight``; ``image_dataset_from_directory``
 and the image file helpers ``load_img``, ``img_to_array``, ``array_to_img``, ``save_img``
-(these need Pillow: ``pip install "npconv[image]"``).
+(these need Pillow: ``pip install "npconv[image]"``); ``pad_sequences``; ``plot_model``
+(drawn with matplotlib: ``pip install "npconv[plot]"``).
 
 ``npconv.utils.np_utils`` and ``npconv.utils.generic_utils`` are the Keras 2 module paths the
 tutorials import.
@@ -37,6 +38,9 @@ __all__ = [
     "array_to_img",
     "save_img",
     "get_file",
+    "pad_sequences",
+    "plot_model",
+    "model_to_dot",
 ]
 #: names of ``generic_utils`` re-exported here, imported when first asked for
 _GENERIC = {"generic_utils", "Progbar", "to_list", "get_custom_objects", "CustomObjectScope",
@@ -97,7 +101,9 @@ from . import np_utils  # noqa: E402  - Keras 2's `npconv.utils.np_utils.to_cate
 from .file_utils import get_file  # noqa: E402
 from .image_dataset import image_dataset_from_directory  # noqa: E402
 from .image_utils import array_to_img, img_to_array, load_img, save_img  # noqa: E402
+from .model_plot import model_to_dot, plot_model  # noqa: E402
 from .py_dataset import PyDataset, Sequence  # noqa: E402
+from .sequence_utils import pad_sequences  # noqa: E402
 
 
 def __getattr__(name):

@@ -129,7 +129,7 @@ def test_datasets_lists_every_data_set(capsys):
     assert main(["datasets"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == ["digits", "mnist", "fashion_mnist",
-                                                   "cifar10", "cifar100"]
+                                                   "cifar10", "cifar100", "imdb", "reuters"]
     assert "bundled" in lines[0]
 
 

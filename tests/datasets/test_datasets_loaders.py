@@ -449,7 +449,8 @@ def test_describe(tmp_path, monkeypatch, files):
     files.write_npz(tmp_path / "data" / "mnist.npz", files.mnist_like())
     monkeypatch.setenv("NPCONV_DATA", str(tmp_path / "data"))
     statuses = describe()
-    assert [s.name for s in statuses] == ["digits", "mnist", "fashion_mnist", "cifar10", "cifar100"]
+    assert [s.name for s in statuses] == ["digits", "mnist", "fashion_mnist", "cifar10", "cifar100",
+                                          "imdb", "reuters"]
     by_name = {s.name: s for s in statuses}
     assert by_name["digits"].available and by_name["digits"].source == "bundled"
     assert by_name["mnist"].available and by_name["mnist"].source == "$NPCONV_DATA"

