@@ -19,6 +19,14 @@ What differs from the keras-io program:
   ``make_distiller``);
 - the code is in functions (``build_teacher``, ``make_distiller``, ...) so that the tests can
   run it small.
+
+keras-io reports the distilled student about half a point above the scratch one on MNIST. At
+this size it is not reliably so: the script (seed 0) gave the teacher 95.8 %, the distilled
+student 93.6 % and the scratch student 92.2 % test accuracy; with seeds 1, 2, 3 and both
+students starting from the same weights, distilled vs scratch was 93.3 vs 94.3, 89.1 vs 90.4
+and 93.1 vs 92.3 (teachers 95.0-96.4 %). Three epochs of 125 steps leave both students short of
+convergence, and the teacher's softened predictions (``temperature=10``) add little beyond the
+labels; ``temperature=3`` did no better (92.1 % for seed 1).
 """
 
 import numpy as np

@@ -16,8 +16,9 @@ What differs from the keras-io program:
   the 70,000 of ``mnist.load_data()``, and the script trains ``EPOCHS`` = 50 epochs of 40 steps
   (about 5 minutes on a 2-core CPU) where the original makes 30 epochs of 547 steps: the
   reconstructions and the latent grid are blurrier than keras-io's pictures;
-- ``VAE.call`` returns the decoding of ``z_mean`` so that ``vae.predict(x)`` gives the
-  reconstructions (the original defines no ``call`` and only uses ``vae.decoder.predict``);
+- ``VAE.call`` decodes ``z_mean`` (not a sample ``z``), so that ``vae.predict(x)`` gives the
+  deterministic reconstructions that ``save_pictures`` shows; the keras-io program only plots
+  ``vae.decoder.predict`` on a latent grid;
 - the code is in functions (``build_encoder``, ``train``, ...) so that the tests can run it small.
 """
 
