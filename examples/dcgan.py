@@ -22,7 +22,7 @@ What differs from the keras-io program:
 - ``tf.random.uniform(tf.shape(labels))`` is ``npconv.random.uniform(ops.shape(labels))``;
 - instead of the original's ``GANMonitor`` callback, ``save_samples`` draws one grid at the end.
 
-After ``EPOCHS`` = 15 epochs (1,185 steps of 64 digits; 40 s to 90 s an epoch on a shared 2-core
+After ``EPOCHS`` = 15 epochs (1,185 steps of 64 digits; 40 s to 2 min an epoch on a shared 2-core
 CPU) the samples are digit-shaped strokes, many legible (0, 3, 5, 6, 7, 8, 9), some malformed;
 ``g_loss`` falls from 1.5 to about 1.0 and ``d_loss`` rises from 0.34 toward 0.55-0.69 as the
 generator starts to fool the discriminator. Train longer for cleaner digits.

@@ -14,7 +14,7 @@ What differs from the keras-io program:
 
 - the data are the 5,000 real MNIST digits bundled with npconv (``npconv.datasets.digits``), not
   the 70,000 of ``mnist.load_data()``, and the script trains ``EPOCHS`` = 50 epochs of 40 steps
-  (about 5 minutes on a 2-core CPU) where the original makes 30 epochs of 547 steps: the
+  (5 to 10 minutes on a shared 2-core CPU) where the original makes 30 epochs of 547 steps: the
   reconstructions and the latent grid are blurrier than keras-io's pictures;
 - ``VAE.call`` decodes ``z_mean`` (not a sample ``z``), so that ``vae.predict(x)`` gives the
   deterministic reconstructions that ``save_pictures`` shows; the keras-io program only plots
