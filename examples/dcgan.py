@@ -1,31 +1,40 @@
 """DCGAN by overriding ``train_step``: keras-io's
-``examples/generative/dcgan_overriding_train_step.py`` (by fchollet) with ``keras`` ->
-``npconv``, on the 5,000 real MNIST digits bundled with npconv instead of CelebA faces.
+``examples/generative/dcgan_overriding_train_step.py`` (Keras 3 version, by fchollet) with
+``keras`` -> ``npconv`` and ``tf.GradientTape`` -> ``npconv.GradientTape``, on the 5,000 real
+MNIST digits bundled with npconv instead of CelebA faces.
 
 A ``GAN`` model holds a discriminator and a generator and overrides ``compile`` (two
 optimizers and a loss) and ``train_step``: each batch, the discriminator learns to tell real
 digits from generated ones (with noisy labels, the original's "important trick"), then the
-generator learns to fool it — through the discriminator, whose weights are not updated in that
-step. Saves ``dcgan_samples.png`` (a grid of generated digits) after training.
+generator, a stack of ``Conv2DTranspose`` layers, learns to fool it — through the
+discriminator, whose weights are not updated in that step. Saves ``dcgan_samples.png`` (a grid
+of generated digits) after training.
 
-Spelled differently from the Keras original:
+What differs from the keras-io program:
 
-- ``tf.random.normal``/``uniform`` are ``npconv.random.normal``/``uniform``; ``tf.concat`` is
-  ``concatenate`` of ``npconv.functions.array`` (``keras.ops.concatenate`` once ``npconv.ops``
-  has it); ``tf.GradientTape`` is ``npconv.GradientTape``;
-- 28x28x1 digits instead of 64x64x3 faces, so one stride-2 convolution fewer on each side;
-- without ``Conv2DTranspose`` in this npconv, the generator upsamples with a ``Dense`` layer to
-  a 28x28x4 map followed by 3x3 and 5x5 ``Conv2D``s (the original's transposed convolutions
-  are used when ``npconv.layers`` has them).
+- 28x28x1 digits instead of 64x64x3 faces, so one stride-2 layer fewer on each side (the
+  generator starts from a 7x7 map instead of 8x8) and one output channel;
+- the generator is narrower (a 7x7x64 map, then transposed convolutions of 64 and 32 filters,
+  instead of 8x8x128 and 128, 256, 512), and ``latent_dim`` is 64 instead of 128, so that it
+  trains in minutes on a CPU;
+- the original trains one epoch on 200,000 faces with a learning rate of 1e-4; this trains
+  ``EPOCHS`` epochs of 5,000 digits with 2e-4 (DCGAN's usual rate, with ``beta_1=0.5``);
+- ``tf.random.uniform(tf.shape(labels))`` is ``npconv.random.uniform(ops.shape(labels))``;
+- instead of the original's ``GANMonitor`` callback, ``save_samples`` draws one grid at the end.
+
+After ``EPOCHS`` = 15 epochs (1,185 steps of 64 digits; 40 s to 2 min an epoch on a shared 2-core
+CPU) the samples are digit-shaped strokes, many legible (0, 3, 5, 6, 7, 8, 9), some malformed;
+``g_loss`` falls from 1.5 to about 1.0 and ``d_loss`` rises from 0.34 toward 0.55-0.69 as the
+generator starts to fool the discriminator. Train longer for cleaner digits.
 """
 
 import numpy as np
 
 import npconv
-from npconv import layers
-from npconv.functions import array as ops  # keras.ops.concatenate
+from npconv import layers, ops
 
 latent_dim = 64
+EPOCHS = 15
 
 
 def build_discriminator():
@@ -33,9 +42,9 @@ def build_discriminator():
         [
             npconv.Input(shape=(28, 28, 1)),
             layers.Conv2D(64, kernel_size=4, strides=2, padding="same"),
-            layers.LeakyReLU(alpha=0.2),
+            layers.LeakyReLU(negative_slope=0.2),
             layers.Conv2D(128, kernel_size=4, strides=2, padding="same"),
-            layers.LeakyReLU(alpha=0.2),
+            layers.LeakyReLU(negative_slope=0.2),
             layers.Flatten(),
             layers.Dropout(0.2),
             layers.Dense(1, activation="sigmoid"),
@@ -45,26 +54,17 @@ def build_discriminator():
 
 
 def build_generator(latent_dim=latent_dim):
-    if hasattr(layers, "Conv2DTranspose"):  # the original's generator, for 28x28 digits
-        body = [
-            layers.Dense(7 * 7 * 128),
-            layers.Reshape((7, 7, 128)),
-            layers.Conv2DTranspose(128, kernel_size=4, strides=2, padding="same"),
-            layers.LeakyReLU(alpha=0.2),
-            layers.Conv2DTranspose(128, kernel_size=4, strides=2, padding="same"),
-            layers.LeakyReLU(alpha=0.2),
-        ]
-    else:
-        body = [
-            layers.Dense(28 * 28 * 4),
-            layers.Reshape((28, 28, 4)),
-            layers.LeakyReLU(alpha=0.2),
-            layers.Conv2D(32, kernel_size=3, padding="same"),
-            layers.LeakyReLU(alpha=0.2),
-        ]
     return npconv.Sequential(
-        [npconv.Input(shape=(latent_dim,)), *body,
-         layers.Conv2D(1, kernel_size=5, padding="same", activation="sigmoid")],
+        [
+            npconv.Input(shape=(latent_dim,)),
+            layers.Dense(7 * 7 * 64),
+            layers.Reshape((7, 7, 64)),
+            layers.Conv2DTranspose(64, kernel_size=4, strides=2, padding="same"),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.Conv2DTranspose(32, kernel_size=4, strides=2, padding="same"),
+            layers.LeakyReLU(negative_slope=0.2),
+            layers.Conv2D(1, kernel_size=5, padding="same", activation="sigmoid"),
+        ],
         name="generator",
     )
 
@@ -75,6 +75,7 @@ class GAN(npconv.Model):
         self.discriminator = discriminator
         self.generator = generator
         self.latent_dim = latent_dim
+        self.seed_generator = npconv.random.SeedGenerator(1337)
 
     def compile(self, d_optimizer, g_optimizer, loss_fn):
         super().compile()
@@ -90,8 +91,10 @@ class GAN(npconv.Model):
 
     def train_step(self, real_images):
         # Sample random points in the latent space
-        batch_size = real_images.shape[0]
-        random_latent_vectors = npconv.random.normal(shape=(batch_size, self.latent_dim))
+        batch_size = ops.shape(real_images)[0]
+        random_latent_vectors = npconv.random.normal(
+            shape=(batch_size, self.latent_dim), seed=self.seed_generator
+        )
 
         # Decode them to fake images
         generated_images = self.generator(random_latent_vectors)
@@ -100,11 +103,11 @@ class GAN(npconv.Model):
         combined_images = ops.concatenate([generated_images, real_images], axis=0)
 
         # Assemble labels discriminating real from fake images
-        labels = np.concatenate(
-            [np.ones((batch_size, 1), "float32"), np.zeros((batch_size, 1), "float32")]
+        labels = ops.concatenate(
+            [ops.ones((batch_size, 1)), ops.zeros((batch_size, 1))], axis=0
         )
         # Add random noise to the labels - important trick!
-        labels += 0.05 * npconv.random.uniform(labels.shape).numpy()
+        labels += 0.05 * npconv.random.uniform(ops.shape(labels), seed=self.seed_generator)
 
         # Train the discriminator
         with npconv.GradientTape() as tape:
@@ -114,10 +117,12 @@ class GAN(npconv.Model):
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
 
         # Sample random points in the latent space
-        random_latent_vectors = npconv.random.normal(shape=(batch_size, self.latent_dim))
+        random_latent_vectors = npconv.random.normal(
+            shape=(batch_size, self.latent_dim), seed=self.seed_generator
+        )
 
         # Assemble labels that say "all real images"
-        misleading_labels = np.zeros((batch_size, 1), "float32")
+        misleading_labels = ops.zeros((batch_size, 1))
 
         # Train the generator (note that we should *not* update the weights
         # of the discriminator)!
@@ -174,7 +179,7 @@ if __name__ == "__main__":
     npconv.utils.set_random_seed(0)
     digits = load_digits()
     gan = make_gan()
-    gan.fit(digits, epochs=15, batch_size=64)
+    gan.fit(digits, epochs=EPOCHS, batch_size=64)
     try:
         save_samples(gan)
         print("saved dcgan_samples.png")

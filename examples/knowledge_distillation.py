@@ -7,25 +7,32 @@ match both the labels and the teacher's softened predictions (Hinton et al. 2015
 https://arxiv.org/abs/1503.02531). The ``Distiller`` overrides ``compile`` (two losses, ``alpha``
 and ``temperature``), ``compute_loss`` (the weighted sum of the student loss and the KL
 divergence between the softened teacher and student distributions) and ``call`` (the student):
-``fit`` and ``evaluate`` run their default steps around that ``compute_loss``. A student of the
-same shape trained from scratch is the comparison.
+``fit`` and ``evaluate`` run their default steps around that ``compute_loss``. A clone of the
+student trained from scratch is the comparison.
 
-Spelled differently from the Keras original:
+What differs from the keras-io program:
 
-- ``keras.ops.softmax`` is ``npconv.functions.activations.softmax`` (same signature) until
-  ``npconv.ops`` has it;
-- the teacher and student are narrower (64/128 and 8/16 filters instead of 256/512 and 16/32),
-  so that the example trains in about a minute on a laptop CPU;
-- ``keras.models.clone_model`` is replaced by building the student twice;
+- 4,000 training and 1,000 test digits instead of MNIST's 60,000 and 10,000;
+- the teacher is narrower (64 and 128 filters instead of 256 and 512), so that the script runs
+  in a couple of minutes on a CPU; the student is the original's (16 and 32 filters);
 - the teacher is frozen (``teacher.trainable = False``) before distilling (see
-  ``make_distiller``).
+  ``make_distiller``);
+- the code is in functions (``build_teacher``, ``make_distiller``, ...) so that the tests can
+  run it small.
+
+keras-io reports the distilled student about half a point above the scratch one on MNIST. At
+this size it is not reliably so: the script (seed 0) gave the teacher 95.8 %, the distilled
+student 93.6 % and the scratch student 92.2 % test accuracy; with seeds 1, 2, 3 and both
+students starting from the same weights, distilled vs scratch was 93.3 vs 94.3, 89.1 vs 90.4
+and 93.1 vs 92.3 (teachers 95.0-96.4 %). Three epochs of 125 steps leave both students short of
+convergence, and the teacher's softened predictions (``temperature=10``) add little beyond the
+labels; ``temperature=3`` did no better (92.1 % for seed 1).
 """
 
 import numpy as np
 
 import npconv
-from npconv import layers
-from npconv.functions import activations as ops  # keras.ops.softmax
+from npconv import layers, ops
 
 
 class Distiller(npconv.Model):
@@ -97,10 +104,10 @@ def build_student(name="student"):
     return npconv.Sequential(
         [
             npconv.Input(shape=(28, 28, 1)),
-            layers.Conv2D(8, (3, 3), strides=(2, 2), padding="same"),
+            layers.Conv2D(16, (3, 3), strides=(2, 2), padding="same"),
             layers.LeakyReLU(negative_slope=0.2),
             layers.MaxPooling2D(pool_size=(2, 2), strides=(1, 1), padding="same"),
-            layers.Conv2D(16, (3, 3), strides=(2, 2), padding="same"),
+            layers.Conv2D(32, (3, 3), strides=(2, 2), padding="same"),
             layers.Flatten(),
             layers.Dense(10),
         ],
@@ -145,18 +152,21 @@ def make_distiller(student, teacher, learning_rate=0.001):
 if __name__ == "__main__":
     npconv.utils.set_random_seed(0)
     (x_train, y_train), (x_test, y_test) = load_digits()
+    teacher = build_teacher()
+    student = build_student()
+    # Clone student for later comparison
+    student_scratch = npconv.models.clone_model(student)
 
     # Train the teacher as usual, then evaluate it
-    teacher = train_teacher(build_teacher(), x_train, y_train, epochs=5)
+    train_teacher(teacher, x_train, y_train, epochs=5)
     teacher.evaluate(x_test, y_test)
 
     # Distill the teacher to the student, then evaluate the student
-    distiller = make_distiller(build_student(), teacher)
+    distiller = make_distiller(student, teacher)
     distiller.fit(x_train, y_train, epochs=3)
     distiller.evaluate(x_test, y_test)
 
     # Train a student from scratch for comparison
-    student_scratch = build_student("student_scratch")
     student_scratch.compile(
         optimizer=npconv.optimizers.Adam(),
         loss=npconv.losses.SparseCategoricalCrossentropy(from_logits=True),

@@ -29,6 +29,10 @@ def test_vae_loss_falls_and_reconstructions_have_the_digits_shape():
     assert losses[-1] < 0.8 * losses[0], losses
     recon = vae.predict(digits[:4], verbose=0)
     assert recon.shape == (4, 28, 28, 1) and 0 <= recon.min() and recon.max() <= 1
+    # the keras-io decoder: 7x7 -> 14x14 -> 28x28 through Conv2DTranspose
+    upsamplers = [layer for layer in vae.decoder.layers
+                  if isinstance(layer, npconv.layers.Conv2DTranspose)]
+    assert [layer.output_shape[1] for layer in upsamplers] == [14, 28, 28]
 
 
 def test_dcgan_trains_both_players():
@@ -36,6 +40,7 @@ def test_dcgan_trains_both_players():
     npconv.utils.set_random_seed(0)
     digits = dcgan.load_digits()[:96]
     gan = dcgan.make_gan()
+    assert any(isinstance(layer, npconv.layers.Conv2DTranspose) for layer in gan.generator.layers)
     d_before = gan.discriminator.get_weights()
     g_before = gan.generator.get_weights()
     z = npconv.random.normal((32, dcgan.latent_dim), seed=3).numpy()
