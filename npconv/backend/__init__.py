@@ -9,7 +9,7 @@ Everything above this package asks here instead of importing NumPy directly for 
 - ``image_data_format()`` / ``set_image_data_format()``: ``'channels_last'`` (NHWC) by default.
 - ``rng()`` / ``set_seed()``: the one random generator every random draw comes from.
 - ``num_threads()`` / ``set_num_threads()``: how many threads npconv's ops run on
-  (``backend.threads``).
+  (``backend.numpy.threads``).
 
 The module is importable as Keras's ``K`` (``from npconv import backend as K``): Keras 2's
 backend functions (``K.int_shape``, ``K.sum``, ``K.gradients``, ``K.clear_session``, ...) live in
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as xp
 
-from .threads import num_threads, set_num_threads
+from .numpy.threads import num_threads, set_num_threads
 
 __all__ = [
     "xp",

@@ -51,7 +51,7 @@ from numpy.lib.stride_tricks import as_strided
 from ..autograd import Function, Tensor, as_tensor
 from ..autograd.mode import is_grad_enabled
 from ..backend import floatx, normalize_data_format, xp
-from ..backend.threads import num_threads, parallel, scratch
+from ..backend.numpy.threads import num_threads, parallel, scratch
 from . import array as A
 from .padding import conv_output_length, normalize_padding, normalize_tuple, spatial_pads
 

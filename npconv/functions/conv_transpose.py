@@ -44,7 +44,7 @@ import numbers
 
 from ..autograd import Function, Tensor, as_tensor
 from ..backend import floatx, normalize_data_format, xp
-from ..backend.threads import parallel
+from ..backend.numpy.threads import parallel
 from .conv import Conv
 from .padding import effective_kernel, normalize_tuple
 

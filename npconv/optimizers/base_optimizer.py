@@ -34,7 +34,7 @@ import warnings
 from .. import backend
 from ..autograd import Tensor, Variable
 from ..backend import xp
-from ..backend.threads import parallel
+from ..backend.numpy.threads import parallel
 from . import schedules as _schedules
 
 __all__ = ["Optimizer", "ScalarVariable"]

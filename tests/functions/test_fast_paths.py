@@ -1,12 +1,12 @@
 """The speed paths of the ops against their plain references: fused bias + ReLU in conv and
 dense, one-channel (kernel-offset-major) patches, and results that do not depend on the number
-of threads (backend.threads)."""
+of threads (backend.numpy.threads)."""
 
 import numpy as np
 import pytest
 
 from npconv.autograd import Tensor
-from npconv.backend import threads
+from npconv.backend.numpy import threads
 from npconv.functions import activations
 from npconv.functions import conv as conv_module
 from npconv.functions.conv import conv, conv_reference
