@@ -25,18 +25,18 @@ How: for every input x there is a convolution ``conv(z, kernel, strides, pads, d
 output has x's shape and whose input z has this op's output shape; this op is that
 convolution's gradient with respect to z, evaluated at ``gy = x``:
 
-    forward    y      = input gradient of conv at gy = x     (Conv's col2im or full correlation)
-    backward   gx     = conv(gy, kernel)                      (Conv's forward)
-               gkernel= kernel gradient of conv(gy, .) at x   (Conv's backward, kernel only)
+    forward    y      = input gradient of conv at gy = x     (kernels.input_grad: col2im or full)
+    backward   gx     = conv(gy, kernel)                      (kernels.forward)
+               gkernel= kernel gradient of conv(gy, .) at x   (kernels.backward, kernel only)
                gbias  = gy summed over batch and space
 
-so the plans, chunking and threads of ``npconv.backend.numpy.conv`` serve both (its
-``input_grad``, ``forward`` and ``backward``). The pads of that
-convolution follow Keras's backend-neutral rule (``keras.src.backend.common.backend_utils``):
-the ``stride``-dilated input padded by ``(left, right)`` and correlated with the flipped kernel
-gives the output, so the convolution pads z by ``span - 1 - left`` before and
-``span - 1 - right`` after. A negative "after" (output padding, or a stride longer than the
-kernel) means the last outputs meet no input at all: they get the bias only.
+so the plans, chunking and threads of ``npconv.backend.numpy.conv`` (``kernels``) serve both
+the convolution and its transpose. The pads of that convolution follow Keras's backend-neutral
+rule (``keras.src.backend.common.backend_utils``): the ``stride``-dilated input padded by
+``(left, right)`` and correlated with the flipped kernel gives the output, so the convolution
+pads z by ``span - 1 - left`` before and ``span - 1 - right`` after. A negative "after"
+(output padding, or a stride longer than the kernel) means the last outputs meet no input at
+all: they get the bias only.
 """
 
 from __future__ import annotations
