@@ -149,3 +149,21 @@ def test_conv_pool_matches_conv_then_max_pool(patches):
     np.testing.assert_allclose(
         pooled, max_pool(np.maximum(conv_reference(x, kernel, bias).data, 0), (3, 2)).data,
         rtol=1e-5, atol=1e-5)
+
+
+def test_backend_entry_points_match_the_reference():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 7, 8, 4))
+    kernel, bias = rng.standard_normal((3, 2, 2, 6)), rng.standard_normal(6)
+    kw = dict(strides=(1, 2), dilation=(2, 1), pads=((1, 1), (0, 1)), groups=2)
+    y = kernels.conv_forward(x, kernel, bias, **kw)
+    gy = rng.standard_normal(y.shape)
+    # the same convolution from the reference: padding by hand, then 'valid'
+    padded = np.pad(x, ((0, 0), (1, 1), (0, 1), (0, 0)))
+    expected = reference(padded, kernel, bias, gy, False, strides=(1, 2), dilation_rate=(2, 1),
+                         groups=2)
+    np.testing.assert_allclose(y, expected[0], atol=1e-10)
+    gx, gw, gb = kernels.conv_backward(x, kernel, gy, **kw)
+    np.testing.assert_allclose(gx, expected[1][:, 1:-1, :-1], atol=1e-10)
+    np.testing.assert_allclose(gw, expected[2], atol=1e-10)
+    np.testing.assert_allclose(gb, expected[3], atol=1e-10)
