@@ -84,7 +84,7 @@ class GemmMeter:
 
 def measure(name, steps, repeat):
     from npconv import _bench
-    from npconv.backend import threads
+    from npconv.backend.numpy import threads
 
     spec = _bench.MODELS[name]
     model = _bench._build_npconv(name)
@@ -119,7 +119,7 @@ def measure(name, steps, repeat):
 
 def main(argv=None):
     from npconv import _bench
-    from npconv.backend import threads
+    from npconv.backend.numpy import threads
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default=",".join(_bench.MODELS))

@@ -25,7 +25,7 @@ def time_npconv(repeat):
 
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
     from npconv.autograd import Tensor, no_grad
-    from npconv.backend import threads as backend_threads
+    from npconv.backend.numpy import threads as backend_threads
     from npconv.functions import pooling
 
     rng = np.random.default_rng(0)

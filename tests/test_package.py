@@ -16,7 +16,8 @@ def _modules_after(code):
 def test_import_loads_only_the_core():
     loaded = _modules_after("import npconv")
     ours = {m for m in loaded if m.startswith("npconv")}
-    assert ours <= {"npconv", "npconv.backend", "npconv.backend.threads", "npconv.autograd",
+    assert ours <= {"npconv", "npconv.backend", "npconv.backend.numpy",
+                    "npconv.backend.numpy.threads", "npconv.autograd",
                     "npconv.autograd.tensor",
                     "npconv.backend.selection",  # which backend; stdlib and NumPy only
                     "npconv.autograd.function", "npconv.autograd.graph",

@@ -12,7 +12,7 @@ Everything above this package asks here instead of importing NumPy directly for 
 - ``image_data_format()`` / ``set_image_data_format()``: ``'channels_last'`` (NHWC) by default.
 - ``rng()`` / ``set_seed()``: the one random generator every random draw comes from.
 - ``num_threads()`` / ``set_num_threads()``: how many threads npconv's ops run on
-  (``backend.threads``).
+  (``backend.numpy.threads``).
 
 The module is importable as Keras's ``K`` (``from npconv import backend as K``): Keras 2's
 backend functions (``K.int_shape``, ``K.sum``, ``K.gradients``, ``K.clear_session``, ...) live in
@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import selection as _selection
+from .numpy.threads import num_threads, set_num_threads
 from .selection import (
     array_namespace,
     backend,
@@ -33,7 +34,6 @@ from .selection import (
     to_backend,
     to_numpy,
 )
-from .threads import num_threads, set_num_threads
 
 xp = np
 set_backend(_selection.default_backend())  # rebinds xp: CuPy for 'cupy', else NumPy

@@ -25,17 +25,18 @@ How: for every input x there is a convolution ``conv(z, kernel, strides, pads, d
 output has x's shape and whose input z has this op's output shape; this op is that
 convolution's gradient with respect to z, evaluated at ``gy = x``:
 
-    forward    y      = input gradient of conv at gy = x     (Conv's col2im or full correlation)
-    backward   gx     = conv(gy, kernel)                      (Conv's forward)
-               gkernel= kernel gradient of conv(gy, .) at x   (Conv's backward, kernel only)
+    forward    y      = input gradient of conv at gy = x     (kernels.input_grad: col2im or full)
+    backward   gx     = conv(gy, kernel)                      (kernels.forward)
+               gkernel= kernel gradient of conv(gy, .) at x   (kernels.backward, kernel only)
                gbias  = gy summed over batch and space
 
-so the GEMM plans, chunking and threads of ``functions.conv.Conv`` serve both. The pads of that
-convolution follow Keras's backend-neutral rule (``keras.src.backend.common.backend_utils``):
-the ``stride``-dilated input padded by ``(left, right)`` and correlated with the flipped kernel
-gives the output, so the convolution pads z by ``span - 1 - left`` before and
-``span - 1 - right`` after. A negative "after" (output padding, or a stride longer than the
-kernel) means the last outputs meet no input at all: they get the bias only.
+so the plans, chunking and threads of ``npconv.backend.numpy.conv`` (``kernels``) serve both
+the convolution and its transpose. The pads of that convolution follow Keras's backend-neutral
+rule (``keras.src.backend.common.backend_utils``): the ``stride``-dilated input padded by
+``(left, right)`` and correlated with the flipped kernel gives the output, so the convolution
+pads z by ``span - 1 - left`` before and ``span - 1 - right`` after. A negative "after"
+(output padding, or a stride longer than the kernel) means the last outputs meet no input at
+all: they get the bias only.
 """
 
 from __future__ import annotations
@@ -44,8 +45,7 @@ import numbers
 
 from ..autograd import Function, Tensor, as_tensor
 from ..backend import floatx, normalize_data_format, xp
-from ..backend.threads import parallel
-from .conv import Conv
+from ..backend.numpy import conv as kernels
 from .padding import effective_kernel, normalize_tuple
 
 __all__ = ["conv_transpose", "conv_transpose_output_length", "ConvTranspose"]
@@ -89,27 +89,25 @@ class ConvTranspose(Function):
         self.crops = crops
         self.channels_first = channels_first
 
-    def _conv(self):
-        """The convolution this op transposes (from the part of our output that x reaches)."""
-        return Conv(self.strides, self.dilation, self.pads, 1, self.channels_first)
+    def _plan(self, z, kernel):
+        """The plan of the convolution this op transposes, whose input is ``z``."""
+        return kernels.choose_plan(z, kernel, self.strides, self.dilation, self.pads, 1,
+                                   self.channels_first)
 
     def _reached(self, a):
         """The part of an output-shaped array that the input reaches (a view)."""
         if not any(self.crops):
             return a
-        index = tuple(slice(0, n - c) for n, c in zip(self._spatial(a), self.crops))
+        spatial = a.shape[2:] if self.channels_first else a.shape[1:-1]
+        index = tuple(slice(0, n - c) for n, c in zip(spatial, self.crops))
         lead = (slice(None),) * (2 if self.channels_first else 1)
         return a[lead + index]
-
-    def _spatial(self, a):
-        return a.shape[2:] if self.channels_first else a.shape[1:-1]
 
     def forward(self, x, kernel, bias=None):
         self.x = x if self.needs_grad[1] else None  # for the kernel gradient
         self.kernel = kernel if any(self.needs_grad[:2]) else None
         self.xdtype = x.dtype
-        self.has_bias = bias is not None
-        self.bdtype = None if bias is None else bias.dtype
+        self.bias_dtype = None if bias is None else bias.dtype
         dtype = xp.result_type(x.dtype, kernel.dtype)
         if not xp.issubdtype(dtype, xp.inexact):
             dtype = xp.dtype(floatx())
@@ -123,27 +121,10 @@ class ConvTranspose(Function):
         shape = (n, filters, *shape) if self.channels_first else (n, *shape, filters)
         cropped = any(self.crops)
         y = xp.zeros(shape, dtype) if cropped else xp.empty(shape, dtype)
+        # z plays the convolution's input: its input gradient at gy = x is written into z
         z = xp.empty(self._reached(y).shape, dtype) if cropped else y
-
-        # z plays the convolution's input: its input gradient, at gy = x, is written into z
-        conv = self._conv()
-        conv.groups = 1
-        conv._setup(z, kernel, bias)
-        assert conv.out == tuple(spatial), (conv.out, spatial)
-        conv._input_grad_setup(kernel)
-        cin = x.shape[1] if self.channels_first else x.shape[-1]
-        add_bias = None if bias is None or cropped else bias.astype(dtype, copy=False)
-
-        def piece(lo, hi):
-            cols_buf, dx_buf = conv._cols_buffer(), conv._input_grad_buffer()
-            for n0, n1 in conv._chunks(lo, hi):
-                xc = xp.ascontiguousarray(conv._to_last(x[n0:n1]), dtype=dtype)
-                conv._input_grad_chunk(xc.reshape(-1, cin), n0, n1, z, dx_buf, cols_buf)
-                if add_bias is not None:
-                    zc = conv._to_last(z[n0:n1])
-                    zc += add_bias  # while the chunk is in cache
-
-        parallel(piece, n, min_size=conv._min_piece())
+        plan = self._plan(z, kernel)
+        kernels.input_grad(plan, kernel, x, z, None if cropped else bias)
         if cropped:
             self._reached(y)[...] = z
             if bias is not None:
@@ -153,26 +134,25 @@ class ConvTranspose(Function):
 
     def backward(self, gy):
         need_x, need_w = self.needs_grad[:2]
-        need_b = self.has_bias and self.needs_grad[2]
+        need_b = self.bias_dtype is not None and self.needs_grad[2]
         gx = gw = gb = None
         if need_x or need_w:
+            # the convolution conv(g, kernel) of the reached part of gy: gx is its output,
+            # gkernel its kernel gradient at output gradient x
             g = xp.ascontiguousarray(self._reached(gy))
-            conv = self._conv()
-            conv.needs_grad = (False, need_w)  # conv(g, kernel): only its kernel may need one
+            plan = self._plan(g, self.kernel)
             if need_x:
-                gx = conv.forward(g, self.kernel)
+                gx = kernels.forward(plan, g, self.kernel)
                 if xp.issubdtype(self.xdtype, xp.inexact):
                     gx = gx.astype(self.xdtype, copy=False)
-            else:
-                conv._prepare(g, self.kernel, None)
             if need_w:
-                gw = conv.backward(self.x)[1]
+                gw = kernels.backward(plan, g, None, self.x, need_x=False, need_w=True,
+                                      need_b=False)[1]
         if need_b:
             axes = (0, *range(2, gy.ndim)) if self.channels_first else tuple(range(gy.ndim - 1))
-            gb = gy.sum(axis=axes).astype(self.bdtype, copy=False)
+            gb = gy.sum(axis=axes).astype(self.bias_dtype, copy=False)
         self.x = self.kernel = None
-        grads = (gx, gw)
-        return (*grads, gb) if self.has_bias else grads
+        return (gx, gw) if self.bias_dtype is None else (gx, gw, gb)
 
 
 # --- argument checking ----------------------------------------------------------------------

@@ -15,7 +15,7 @@ import numbers
 from ..autograd import Function, as_tensor
 from ..backend import noise_rng as backend_rng
 from ..backend import xp
-from ..backend.threads import parallel, scratch
+from ..backend.numpy.threads import parallel, scratch
 
 __all__ = ["dropout", "drop_connect", "dropout_mask", "Dropout", "BlockDropout"]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ..autograd import Function
 from ..backend import xp
-from ..backend.threads import parallel
+from ..backend.numpy.threads import parallel
 
 __all__ = ["dense", "dense_reference", "Dense"]
 
@@ -30,7 +30,7 @@ class Dense(Function):
     ``activation='relu'`` fuses the ReLU that follows in a ``Dense(..., activation='relu')``
     layer: applied in place to the product, and in the backward the upstream gradient is masked
     by ``y > 0`` (what the separate ReLU's backward does). The GEMMs run on npconv's threads
-    (``backend.threads``): rows of x for the forward and the input gradient, columns of the
+    (``backend.numpy.threads``): rows of x for the forward and the input gradient, columns of the
     kernel for the kernel gradient, so no partial sums are added.
     """
 

@@ -27,7 +27,7 @@ max pooling 2x2/2 on (128, 64, 24, 24)). With ``'same'`` padding, offset ``o`` t
 block of outputs whose window holds a real input at ``o`` (``_Windows``). No mask the size of
 the input is kept, and neither ``np.add.at`` nor fancy indexing is used on these paths. Max and
 average pooling run over pieces of the batch that fit in cache (``PIECE_BYTES``), on npconv's
-threads (``backend.threads``; ufuncs release the GIL), which halves their time on two cores.
+threads (``backend.numpy.threads``; ufuncs release the GIL), which halves their time on two cores.
 Measured on this 2-core machine, max pool 2x2/2 on (128, 24, 24, 64) float32: forward 1.3 ms,
 forward + backward 5.6 ms (PyTorch 2.13, 2 threads: 0.9 / 3.0 ms channels_last, 15 / 17 ms
 NCHW). Overlapping windows cost more (3x3/2: K = 9 offsets, and the backward accumulates):
@@ -77,7 +77,7 @@ import numbers
 
 from ..autograd import Function, Tensor, as_tensor
 from ..backend import floatx, noise_rng, normalize_data_format, xp
-from ..backend.threads import num_threads, parallel
+from ..backend.numpy.threads import num_threads, parallel
 from . import array as A
 from .padding import conv_output_length, normalize_tuple, spatial_pads
 
@@ -213,7 +213,7 @@ def _scatter(gx, g, o, windows):
 
 # Max and average pooling run over pieces of the batch of about PIECE_BYTES of input each, so
 # that the K passes over a piece's output-sized arrays stay in cache, on npconv's threads
-# (``backend.threads``: NumPy's ufuncs release the GIL; elementwise NumPy is otherwise
+# (``backend.numpy.threads``: NumPy's ufuncs release the GIL; elementwise NumPy is otherwise
 # single-threaded). Measured on the benchmark shape (bench/pooling_vs_torch.py), 2 cores: pieces
 # 15% faster than whole arrays, 2 threads 1.6-2x faster than 1. Inputs under THREADS_MIN_BYTES
 # stay on the calling thread (handing tiny arrays to a pool costs more than it saves). Results

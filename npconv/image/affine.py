@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend.threads import parallel
+from ..backend.numpy.threads import parallel
 
 __all__ = ["sample_bilinear", "sample_affine", "affine_grid", "FILL_MODES"]
 

@@ -168,16 +168,18 @@ class BaseConv(Layer):
         return y if fused else self.activation(y)
 
     def call_pooled(self, inputs, pool):
-        """Inference only (``Sequential`` calls it under ``predict``): this layer and the
-        ``MaxPooling*D`` layer ``pool`` after it as one op, ``functions.conv.conv_max_pool`` (the
-        pooling runs on each chunk of the convolution's output while it is in cache; the
-        same numbers). Returns ``None`` when the pair does not qualify: another layer kind,
-        'same' or overlapping pooling, channels first, an activation other than ReLU or
-        linear, or an activity regularizer that wants the convolution's output."""
-        if not (isinstance(pool, _MaxPooling) and pool.rank == self.rank and self.built
-                and pool.padding == "valid" and pool.strides == pool.pool_size
-                and self.data_format == pool.data_format == "channels_last"
-                and self.activity_regularizer is None and pool.activity_regularizer is None):
+        """Inference only: this layer and the ``MaxPooling*D`` layer ``pool`` after it as one
+        op, ``functions.conv.conv_max_pool`` (each chunk of the convolution's output pooled
+        while it is in cache; the same numbers). ``models.fusion`` calls it for both
+        ``Sequential`` and functional models. Returns ``None`` when the pair does not qualify:
+        a pooling whose windows do not tile its input (``pool.tiling_pool_size()``), another
+        rank, channels first, an activation other than ReLU or linear, or an activity
+        regularizer that wants the convolution's output."""
+        tiling = getattr(pool, "tiling_pool_size", None)
+        pool_size = tiling() if tiling is not None else None
+        if (pool_size is None or len(pool_size) != self.rank or not self.built
+                or self.data_format != "channels_last" or pool.data_format != self.data_format
+                or self.activity_regularizer is not None):
             return None
         if self.activation is activations_module.relu:
             activation = "relu"
@@ -186,15 +188,13 @@ class BaseConv(Layer):
         else:
             return None
         x = as_tensor(inputs)
-        shape = (None, *x.shape[1:])
-        self.check_input_shape(shape)
-        pool._maybe_build(self.compute_output_shape(shape))
-        self._losses, pool._losses = [], []
+        self.check_input_shape((None, *x.shape[1:]))
+        self._losses = []
         return ops_conv.conv_max_pool(
             x,
             self.kernel,
             self.bias,
-            pool.pool_size,
+            pool_size,
             strides=self.strides,
             padding=self.padding,
             dilation_rate=self.dilation_rate,

@@ -74,6 +74,15 @@ class _MaxPooling(_Pooling):
 
     op = staticmethod(ops_pool.max_pool)
 
+    def tiling_pool_size(self):
+        """``pool_size`` when this layer's windows tile its input ('valid' padding, strides
+        equal to the pool, no activity regularizer), so that the convolution before it may run
+        with it as one op in inference (``models.fusion``); else ``None``."""
+        if (self.padding == "valid" and tuple(self.strides) == tuple(self.pool_size)
+                and self.activity_regularizer is None):
+            return tuple(self.pool_size)
+        return None
+
 
 class _AveragePooling(_Pooling):
     """The mean of each window; with ``'same'`` padding only real inputs are averaged."""

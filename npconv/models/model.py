@@ -12,6 +12,7 @@ Two ways to make one, as in Keras:
 
 from __future__ import annotations
 
+from ..autograd import is_grad_enabled
 from ..layers.base import (
     Layer,
     _training_context,
@@ -22,6 +23,7 @@ from ..layers.base import (
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import KerasTensor
 from ..training.trainer import Trainer
+from .fusion import Call, conv_pool_pairs, run_calls
 
 
 class Model(Trainer, Layer):
@@ -106,8 +108,24 @@ class Model(Trainer, Layer):
             raise ValueError(
                 f"Model '{self.name}' expects {len(self.inputs)} inputs, got {len(xs)}"
             )
-        return self._walk_graph(
-            xs, lambda node, args: node.layer(args, training=training, **node.kwargs))
+        if training or is_grad_enabled():
+            return self._walk_graph(
+                xs, lambda node, args: node.layer(args, training=training, **node.kwargs))
+        # inference: a convolution and the max pooling it alone feeds run as one op
+        calls = [Call(node.layer, _keys(node.inputs), id(node.outputs[0]), node.kwargs)
+                 for node in self._nodes if not isinstance(node.layer, InputLayer)]
+        if any(len(node.outputs) != 1 for node in self._nodes):
+            pairs = {}  # a layer with several outputs: no key per output here, no fusion
+        else:
+            pairs = conv_pool_pairs(calls, [id(t) for t in self.outputs])
+        if not pairs:
+            return self._walk_graph(
+                xs, lambda node, args: node.layer(args, training=training, **node.kwargs))
+        values = run_calls(calls, {id(t): x for t, x in zip(self.inputs, xs)},
+                           lambda call, args: call.layer(args, training=training,
+                                                         **call.kwargs), pairs)
+        outs = [values[id(t)] for t in self.outputs]
+        return outs[0] if self._single_output else outs
 
     def _walk_graph(self, xs, apply):
         """Feed ``xs`` (one value per model input) through the layer calls in order:
@@ -421,3 +439,9 @@ def _symbolic(inputs):
 
 
 __all__ = ["Model", "format_shape"]
+
+
+def _keys(inputs):
+    """The key (tensor id) of a node's input, or the list of them, as ``fusion.Call`` takes
+    them."""
+    return [id(t) for t in inputs] if isinstance(inputs, (list, tuple)) else id(inputs)

@@ -12,6 +12,7 @@ from ..autograd import is_grad_enabled
 from ..layers.base import Layer
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import KerasTensor
+from . import fusion
 from .model import Model
 
 
@@ -117,21 +118,12 @@ class Sequential(Model):
             self._stack[0].check_input_shape(shape)
 
     def call(self, inputs, training=False):
-        x = inputs
-        stack = self._stack
-        # predict: a convolution followed by a max pooling runs as one op (BaseConv.call_pooled)
-        fuse = not training and not is_grad_enabled()
-        i = 0
-        while i < len(stack):
-            layer = stack[i]
-            if fuse and i + 1 < len(stack) and hasattr(layer, "call_pooled"):
-                y = layer.call_pooled(x, stack[i + 1])
-                if y is not None:
-                    x, i = y, i + 2
-                    continue
-            x = layer(x, training=training)
-            i += 1
-        return x
+        calls = fusion.sequential_calls(self._stack)
+        # inference: a convolution and the max pooling after it run as one op (models.fusion)
+        pairs = {} if training or is_grad_enabled() else fusion.conv_pool_pairs(calls)
+        values = fusion.run_calls(calls, {-1: inputs}, lambda call, x: call.layer(
+            x, training=training), pairs)
+        return values[len(calls) - 1] if calls else inputs
 
     def __call__(self, inputs, training=None, **kwargs):
         return Layer.__call__(self, inputs, training=training, **kwargs)

@@ -28,15 +28,14 @@ import difflib
 import inspect
 import numbers
 import re
-import threading
 import warnings
 
 from .. import backend
 from .._naming import UniqueNames, to_snake_case
 from ..autograd import Tensor, Variable
 from ..backend import xp
-from ..backend.threads import parallel
 from . import schedules as _schedules
+from .slices import VariableSlice, current_slice, update_in_slices
 
 __all__ = ["Optimizer", "ScalarVariable"]
 
@@ -51,21 +50,10 @@ def _value(x):
 
 
 
-# Variables with at least this many elements are updated in slices on npconv's threads.
+# Variables with at least this many elements are updated in slices on npconv's threads
+# (optimizers.slices): below it, handing slices to threads costs more than it saves.
 PARALLEL_MIN_SIZE = 1 << 16
-_pieces = threading.local()  # .current: the _Piece being updated on this thread
 
-
-class _Piece:
-    """Elements ``[lo, hi)`` of a variable, flattened: what ``update_step`` sees in a parallel
-    update (``.data`` a view into the variable)."""
-
-    __slots__ = ("variable", "lo", "hi", "data", "name")
-
-    def __init__(self, variable, lo, hi):
-        self.variable, self.lo, self.hi = variable, lo, hi
-        self.data = variable.data.reshape(-1)[lo:hi]
-        self.name = variable.name
 
 class ScalarVariable(Variable):
     """A 0-d ``Variable`` that also reads as a plain number.
@@ -506,9 +494,8 @@ class Optimizer:
 
     def _slot(self, variable, name):
         """The array of ``variable``'s slot ``name`` (updated in place)."""
-        if type(variable) is _Piece:
-            whole = self._slots[self._index[id(variable.variable)]][name].data
-            return whole.reshape(-1)[variable.lo : variable.hi]
+        if type(variable) is VariableSlice:  # a sliced update (optimizers.slices)
+            return variable.part(self._slots[self._index[id(variable.variable)]][name].data)
         return self._slots[self._index[id(variable)]][name].data
 
     def _get_variable_index(self, variable):
@@ -516,10 +503,10 @@ class Optimizer:
 
     def _buffer(self, like, k=0):
         """Scratch array ``k`` shaped and typed like ``like`` (reused across steps)."""
-        piece = getattr(_pieces, "current", None)
+        piece = current_slice()
         if piece is not None and like is piece.data:
-            # a piece of a parallel update: its slice of the whole variable's buffer
-            return self._buffer(piece.variable.data, k).reshape(-1)[piece.lo : piece.hi]
+            # a sliced update (optimizers.slices): its part of the whole variable's buffer
+            return piece.part(self._buffer(piece.variable.data, k))
         key = (like.shape, like.dtype.str, k)
         buf = self._buffers.get(key)
         if buf is None:
@@ -648,25 +635,17 @@ class Optimizer:
                 self.update_step(g, v, lr)
 
     def _update_in_pieces(self, g, variable, learning_rate):
-        """``update_step`` on slices of a large variable, on npconv's threads: for optimizers
-        whose update is elementwise (``_elementwise_update``), each slice sees the same
-        arithmetic as the whole, so the result is the same."""
+        """``update_step`` on slices of a large variable, on npconv's threads, for optimizers
+        whose update is elementwise (``_elementwise_update``; the contract:
+        ``optimizers.slices``): each slice sees the same arithmetic as the whole, so the result
+        is the same."""
         for k in range(4):
             self._buffer(variable.data, k)  # made before the threads share them
-
-        def run(lo, hi):
-            piece = _Piece(variable, lo, hi)
-            _pieces.current = piece
-            try:
-                self.update_step(g[lo:hi], piece, learning_rate)
-            finally:
-                _pieces.current = None
-
-        parallel(run, variable.data.size, min_size=PARALLEL_MIN_SIZE // 2)
+        update_in_slices(self.update_step, g, variable, learning_rate, PARALLEL_MIN_SIZE // 2)
 
     # True for optimizers whose update_step is elementwise in variable.data, its slots
     # (self._slot) and buffers (self._buffer): large variables are then updated in slices on
-    # npconv's threads (a slice arrives as a stand-in with .data, .name and .variable)
+    # npconv's threads, update_step receiving a VariableSlice (see optimizers.slices)
     _elementwise_update = False
 
     def update_step(self, gradient, variable, learning_rate):

@@ -10,7 +10,7 @@ import pytest
 
 from npconv.autograd import Tensor, no_grad
 from npconv.autograd.gradcheck import gradcheck
-from npconv.functions import conv as conv_module
+from npconv.backend.numpy.conv import plan as conv_module
 from npconv.functions.conv import conv, conv_reference
 
 REFERENCES = pathlib.Path(__file__).resolve().parents[1] / "references" / "conv.npz"
@@ -98,8 +98,8 @@ def test_fast_matches_reference(case, dtype, monkeypatch):
     gy = np.random.default_rng(2).standard_normal(y.shape).astype(dtype)
     fast, op = run(conv, x, kernel, bias, gy, **kwargs(case))
     slow, _ = run(conv_reference, x, kernel, bias, gy, **kwargs(case))
-    assert op.chunk == 2
-    assert op.blocks == (1 if case.get("grouped_gemm") else case.get("groups", 1))
+    assert op.plan.chunk == 2
+    assert op.plan.blocks == (1 if case.get("grouped_gemm") else case.get("groups", 1))
     tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
     for name, a, b in zip(("y", "gx", "gkernel", "gbias"), fast, slow):
         assert a.dtype == dtype, name

@@ -1,14 +1,14 @@
 """The speed paths of the ops against their plain references: fused bias + ReLU in conv and
 dense, one-channel (kernel-offset-major) patches, and results that do not depend on the number
-of threads (backend.threads)."""
+of threads (backend.numpy.threads)."""
 
 import numpy as np
 import pytest
 
 from npconv.autograd import Tensor
-from npconv.backend import threads
+from npconv.backend.numpy import threads
+from npconv.backend.numpy.conv import plan as conv_module
 from npconv.functions import activations
-from npconv.functions import conv as conv_module
 from npconv.functions.conv import conv, conv_reference
 from npconv.functions.linear import dense
 
@@ -201,11 +201,9 @@ def test_conv_pixel_pairs_match_reference(width, padding, filters, channels, pai
     x = rng.standard_normal((3, 7, width, channels)).astype(np.float32)
     kernel = rng.standard_normal((3, 3, channels, filters)).astype(np.float32)
     bias = rng.standard_normal(filters).astype(np.float32)
-    op = conv_module.Conv((1, 1), (1, 1), [(0, 0), (1, 1) if padding == "same" else (0, 0)], 1,
-                          False)
-    op.groups = 1
-    op._setup(x, kernel, bias)
-    assert op._pairs() is pairs
+    plan = conv_module.choose_plan(x, kernel, (1, 1), (1, 1),
+                                   [(0, 0), (1, 1) if padding == "same" else (0, 0)])
+    assert (plan.patches == "pairs") is pairs
     y = conv_reference(x, kernel, bias, padding=padding)
     gy = rng.standard_normal(y.shape).astype(np.float32)
     fast = grads(lambda a, k, b: conv(a, k, b, padding=padding), (x, kernel, bias), gy)

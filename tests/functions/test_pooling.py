@@ -10,7 +10,7 @@ import pytest
 from npconv import backend
 from npconv.autograd import Tensor
 from npconv.autograd.gradcheck import gradcheck
-from npconv.backend import threads
+from npconv.backend.numpy import threads
 from npconv.functions import pooling
 from npconv.functions.pooling import (
     avg_pool,

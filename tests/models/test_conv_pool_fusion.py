@@ -99,3 +99,31 @@ def test_predict_fuses_qualifying_pairs(conv_activation, pool_padding, fused_pai
     m.fit(x, y, batch_size=4, epochs=1, verbose=0)  # training: never fused
     m.evaluate(x, y, batch_size=4, verbose=0)
     assert len(calls) == 2 * fused_pairs  # evaluate is inference, as in predict
+
+
+def counting(fn, calls):
+    """``fn``, appending to ``calls`` on every call."""
+    return lambda *args, **kwargs: calls.append(1) or fn(*args, **kwargs)
+
+
+def test_functional_models_fuse_a_conv_whose_output_only_the_pool_reads(monkeypatch):
+    from npconv.models import Model
+
+    inputs = L.Input((9, 9, 2))
+    a = L.Conv2D(4, 3, activation="relu")(inputs)
+    a = L.MaxPooling2D(2)(a)  # fused: the conv's output goes only here
+    b = L.Conv2D(3, 2)(a)
+    pooled = L.MaxPooling2D(2)(b)  # not fused: b is also read by the Flatten below
+    out = L.Concatenate()([L.Flatten()(pooled), L.Flatten()(b)])
+    m = Model(inputs, L.Dense(5)(out))
+    calls = []
+    monkeypatch.setattr(ops_conv, "conv_max_pool", counting(ops_conv.conv_max_pool, calls))
+    x = rng.standard_normal((6, 9, 9, 2)).astype(np.float32)
+    fused = m.predict(x, batch_size=3, verbose=0)
+    assert len(calls) == 2  # one pair, two batches
+    with no_grad():
+        va = m.layers[2](m.layers[1](x))
+        vb = m.layers[3](va)
+        flat = L.Concatenate()([L.Flatten()(m.layers[4](vb)), L.Flatten()(vb)])
+        expected = m.layers[-1](flat).data
+    np.testing.assert_array_equal(fused, expected)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from npconv import Variable, optimizers
-from npconv.backend import threads
+from npconv.backend.numpy import threads
 from npconv.optimizers import base_optimizer
 
 ALL = [

@@ -18,6 +18,10 @@ The number of threads changes results by float rounding at most: elementwise wor
 whichever thread runs it, but BLAS may round a piece's product differently from the whole's
 (its edge kernels), and a convolution's kernel gradient is a sum of per-piece sums, added in
 piece order. With the same setting a run repeats exactly.
+
+The first ``parallel`` call also tunes glibc's malloc for this process (``tune_malloc``: freed
+memory kept for reuse, so a training step does not page-fault its activations in again every
+step); ``NPCONV_MALLOC_TUNING=0`` turns that off.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from __future__ import annotations
 import os
 import threading
 
-__all__ = ["num_threads", "set_num_threads", "parallel", "pieces", "blas_threads"]
+__all__ = ["num_threads", "set_num_threads", "parallel", "pieces", "blas_threads", "scratch",
+           "tune_malloc"]
 
 
 def _default_threads():
@@ -121,39 +126,45 @@ def blas_threads(n: int | None = None) -> int | None:
 # M_TRIM_THRESHOLD of it is free, and takes fresh pages (zeroed, one fault per page) when it
 # grows again; arrays above M_MMAP_THRESHOLD (32 MiB at most) are mapped and unmapped on every
 # allocation. A training step frees and reallocates tens to hundreds of MB of activations and
-# gradients, so with the defaults mnist_cnn's step took ~4,900 page faults and 31 ms of kernel
-# time (of 167 ms), and cifar10_cnn's batch-512 step, whose activations are 59-67 MB each,
-# ~3,400 faults and 56-115 ms of kernel time (of 530-620 ms).
-# npconv keeps freed heap memory for reuse instead, set once, on the first parallel() call:
-# no mmap'd allocations (M_MMAP_MAX 0: every array comes from the heap, so a freed one is reused)
-# and a trim threshold of 512 MiB. Measured (runs alternated): mnist_cnn 0 faults a
-# step (step 167 -> 129-159 ms); cifar10_cnn 1 fault a step, 831-962 -> 1,042-1,069 samples/s,
-# peak RSS 570 -> 668 MB (heap fragmentation; Keras takes 1,214 MB). It bounds what is retained
-# after a step (the trim threshold), not peak memory.
-# ``NPCONV_MALLOC_TUNING=0`` leaves malloc alone; other C libraries are not touched.
-MALLOC_MMAP_MAX = 0
-MALLOC_TRIM_THRESHOLD = 512 << 20
+# gradients, so with the defaults every step page-faults its activations in again (thousands of
+# faults a step, a fifth of cifar10_cnn's step in kernel time; measured with bench/models.py,
+# see the README's speed section). Keeping freed heap memory for reuse removes that, at the
+# cost of a higher resident size after a step (bounded by the trim threshold, not peak memory):
+MALLOC_MMAP_MAX = 0  # no mmap'd arrays: every array comes from the heap, so a freed one is reused
+MALLOC_TRIM_THRESHOLD = 512 << 20  # keep up to 512 MiB of free heap instead of trimming it
 _malloc_tuned = False
 
 
-def _tune_malloc():
+def tune_malloc() -> bool:
+    """Set glibc's malloc to keep freed memory for reuse (``MALLOC_MMAP_MAX``,
+    ``MALLOC_TRIM_THRESHOLD``) for this process; return whether it was set.
+
+    npconv does this once, explicitly, the first time its thread pool runs work
+    (``parallel``), because a process that runs npconv's ops is one that allocates and frees
+    large arrays every step. It is a process-wide setting of the C library, so it is documented
+    here and in the README and can be refused: ``NPCONV_MALLOC_TUNING=0`` leaves malloc alone.
+    Other C libraries (musl, macOS, Windows) are never touched. Calling it again does nothing.
+    """
     global _malloc_tuned
+    if _malloc_tuned:
+        return False
     _malloc_tuned = True
     if os.environ.get("NPCONV_MALLOC_TUNING", "1") == "0":
-        return
+        return False
     try:
         import ctypes
 
         libc = ctypes.CDLL(None)
         mallopt = getattr(libc, "mallopt", None)
         if mallopt is None or not hasattr(libc, "gnu_get_libc_version"):
-            return  # not glibc: its mallopt parameters may mean something else
+            return False  # not glibc: its mallopt parameters may mean something else
         mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
         mallopt.restype = ctypes.c_int
         mallopt(-4, MALLOC_MMAP_MAX)  # M_MMAP_MAX
         mallopt(-1, MALLOC_TRIM_THRESHOLD)  # M_TRIM_THRESHOLD
+        return True
     except (OSError, AttributeError, TypeError):
-        pass
+        return False
 
 
 # --- the pool -------------------------------------------------------------------------------
@@ -235,7 +246,7 @@ def parallel(fn, n: int, *, min_size: int = 1, grain: int = 1, threads: int | No
     """
     global _pool
     if not _malloc_tuned:
-        _tune_malloc()
+        tune_malloc()  # once per process; see tune_malloc
     threads = _threads if threads is None else threads
     split = SPLIT if split is None else split
     parts = min(threads * max(split, 1) if threads > 1 else 1, max(1, n // max(min_size, 1)))

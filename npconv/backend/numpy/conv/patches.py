@@ -1,0 +1,156 @@
+"""The forward's GEMM layouts: ``im2col``, ``kmajor`` and ``pairs``, each a forward (``y =
+patches @ kernel`` for one chunk) and the kernel gradient from the same patches
+(``gkernel += patches^T @ gy``).
+
+Per chunk, with ``M`` its output positions and ``G`` groups of ``Cg`` channels and ``Fg``
+filters (``K`` kernel offsets):
+
+    im2col   cols (M, G, K*Cg)  = copy of the as_strided windows of x
+             y    (M, G*Fg)     = cols @ W        one GEMM per group, in place (``by_group``)
+    kmajor   cols (K + 1, M)    = the windows copied offset by offset, plus a row of ones;
+             y    (M, F)        = cols^T @ [W; bias]      (one input channel)
+    pairs    cols (M/2, K/k * (k + 1) * C): one row per two neighbouring output pixels
+             y    (M/2, 2F)     = cols @ W2       W2 holds each pixel's copy of W, and zeros
+
+The patches are a copy, not the strided view itself, because BLAS needs rows it can read in
+place; the chunk keeps that copy in cache (``plan.CHUNK_BYTES``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+__all__ = ["Im2col", "Kmajor", "Pairs", "PATCHES", "by_group", "strided"]
+
+
+def strided(a, shape, strides):
+    """The strided view of ``a`` (read only by the callers). ``ndarray(buffer=a)`` when ``a`` is
+    contiguous: several times cheaper than ``as_strided``, which a small step calls ~20 times."""
+    if a.flags.c_contiguous:
+        return np.ndarray(shape, a.dtype, a, 0, strides)
+    return as_strided(a, shape, strides, writeable=False)
+
+
+def by_group(a, groups):
+    """``(..., M, G * n)`` -> the view ``(..., G, M, n)``: group g's columns as one matrix.
+
+    Its rows are strided but its columns contiguous, which BLAS takes as is (a leading
+    dimension larger than the row), so grouped GEMMs read and write in place.
+    """
+    *lead, m, gn = a.shape
+    if groups == 1:
+        return a[..., None, :, :]  # cheaper than moveaxis
+    return np.moveaxis(a.reshape(*lead, m, groups, gn // groups), -2, -3)
+
+
+class Im2col:
+    """The general plan: a patch row per output position, one GEMM per group."""
+
+    name = "im2col"
+
+    @staticmethod
+    def kernel_matrix(plan, kernel, bias):
+        """``(*k, Cg, G*Fg)`` -> ``(G, K*Cg, Fg)``, and the bias left to add (all of it)."""
+        w = kernel.reshape(plan.kcount * plan.cg, plan.groups, plan.fg).transpose(1, 0, 2)
+        return np.ascontiguousarray(w, dtype=plan.dtype), bias
+
+    @staticmethod
+    def patches(plan, xc, buf):
+        """The patches of the chunk ``xc`` (channels last, padded), copied into ``buf`` as
+        ``(M, G, K*Cg)`` and returned as the ``(G, M, K*Cg)`` view the grouped GEMMs take."""
+        sb, *ss, sc = xc.strides
+        shape = (xc.shape[0], *plan.out, plan.groups, *plan.ksize, plan.cg)
+        strides = (sb, *(s * st for s, st in zip(ss, plan.strides)), plan.cg * sc,
+                   *(s * d for s, d in zip(ss, plan.dilation)), sc)
+        windows = strided(xc, shape, strides)
+        cols = buf[: windows.size].reshape(windows.shape)
+        np.copyto(cols, windows)
+        return by_group(cols.reshape(-1, plan.groups * plan.kcount * plan.cg), plan.groups)
+
+    @classmethod
+    def forward(cls, plan, xc, w, yc, buf):
+        """``yc`` (``(M, F)``) = the chunk's patches @ ``w`` (from ``kernel_matrix``)."""
+        np.matmul(cls.patches(plan, xc, buf), w, out=by_group(yc, plan.groups))
+
+    @classmethod
+    def kernel_grad(cls, plan, xc, gyc, part, buf):
+        """``part`` (``(G, K*Cg, Fg)``) = the chunk's patches^T @ ``gyc`` (``(M, F)``)."""
+        cols = cls.patches(plan, xc, buf)
+        return np.matmul(cols.transpose(0, 2, 1), by_group(gyc, plan.groups), out=part)
+
+
+class Kmajor(Im2col):
+    """One input channel: K-entry rows are too short to copy fast one by one, so the patches are
+    copied kernel offset by kernel offset as ``(K, M)`` (rows of whole output lines) and BLAS
+    takes the transposed view. The forward adds a row of ones and the bias as the kernel's last
+    row, so the bias rides in the GEMM (its K + 1 columns cost less than a pass over y)."""
+
+    name = "kmajor"
+
+    @staticmethod
+    def kernel_matrix(plan, kernel, bias):
+        w, _ = Im2col.kernel_matrix(plan, kernel, None)
+        if bias is None:
+            return w, None
+        return np.concatenate([w, bias.reshape(1, 1, -1).astype(plan.dtype)], axis=1), None
+
+    @staticmethod
+    def patches(plan, xc, buf, ones=False):
+        """``(1, M, K)`` (``ones``: ``(1, M, K + 1)``, its last column ones), a view of the
+        ``(K, M)`` copy in ``buf``."""
+        sb, *ss, _ = xc.strides
+        shape = (*plan.ksize, xc.shape[0], *plan.out)
+        strides = (*(s * d for s, d in zip(ss, plan.dilation)), sb,
+                   *(s * st for s, st in zip(ss, plan.strides)))
+        windows = strided(xc, shape, strides)
+        m = windows.size // plan.kcount
+        cols = buf[: (plan.kcount + ones) * m].reshape(plan.kcount + ones, m)
+        np.copyto(cols[: plan.kcount].reshape(windows.shape), windows)
+        if ones:
+            cols[plan.kcount].fill(1)
+        return cols.T[None]
+
+    @classmethod
+    def forward(cls, plan, xc, w, yc, buf):
+        ones = w.shape[1] == plan.kcount + 1  # the bias row (kernel_matrix)
+        np.matmul(cls.patches(plan, xc, buf, ones), w, out=yc[None])
+
+
+class Pairs(Im2col):
+    """Few filters or tiny patches: each patch row covers two neighbouring output pixels along
+    the last axis, ``k + 1`` input columns (one contiguous run of x) instead of two runs of
+    ``k``, and one GEMM twice as wide against a kernel holding each pixel's copy of the weights
+    (and zeros): its ``(M/2, 2F)`` product is y itself. The kernel gradient is im2col's."""
+
+    name = "pairs"
+
+    @staticmethod
+    def kernel_matrix(plan, kernel, bias):
+        """``(*k, C, F)`` -> ``(1, K/k * (k + 1) * C, 2F)``: pixel q of the pair reads columns
+        q .. q + k - 1 of the pair's k + 1, and zeros elsewhere."""
+        *_, kl, c, f = kernel.shape
+        w = kernel.reshape(-1, kl, c, f)
+        pair = np.zeros((w.shape[0], kl + 1, c, 2, f), dtype=plan.dtype)
+        pair[:, :kl, :, 0] = w
+        pair[:, 1:, :, 1] = w
+        return pair.reshape(1, -1, 2 * f), bias
+
+    @staticmethod
+    def forward(plan, xc, w, yc, buf):
+        sb, *ss, sc = xc.strides
+        *sk, kl = plan.ksize
+        shape = (xc.shape[0], *plan.out[:-1], plan.out[-1] // 2, *sk, (kl + 1) * plan.cin)
+        strides = (sb, *(s * st for s, st in zip(ss[:-1], plan.strides[:-1])), 2 * ss[-1],
+                   *(s * d for s, d in zip(ss[:-1], plan.dilation[:-1])), sc)
+        windows = strided(xc, shape, strides)
+        cols = buf[: windows.size].reshape(windows.shape)
+        np.copyto(cols, windows)
+        cols = cols.reshape(1, -1, math.prod(shape[len(plan.out) + 1:]))
+        m = yc.shape[0]
+        np.matmul(cols, w, out=yc.reshape(m // 2, 2 * plan.filters)[None])
+
+
+PATCHES = {plan.name: plan for plan in (Im2col, Kmajor, Pairs)}

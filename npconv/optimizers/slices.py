@@ -1,0 +1,66 @@
+"""Updating a large variable in slices on npconv's threads: the contract between ``Optimizer``
+and the optimizers whose update is elementwise.
+
+An optimizer whose ``update_step`` computes each element of the variable (and of its slots)
+from the same element of the gradient, slots and scalars only sets ``_elementwise_update =
+True``. For a variable of at least ``base_optimizer.PARALLEL_MIN_SIZE`` elements, ``Optimizer``
+then cuts the flattened variable into contiguous slices and calls ``update_step`` once per
+slice, on npconv's threads (``update_in_slices``), which gives exactly the whole-array result.
+
+What such an ``update_step(gradient, variable, learning_rate)`` may rely on, and must keep to:
+
+- ``variable`` may be a ``VariableSlice``: ``.data`` is a flat, writable view of elements
+  ``[lo, hi)`` of the variable, ``.name`` the variable's name, ``.variable`` the variable
+  itself; ``gradient`` is the same slice of the flattened gradient.
+- Its state comes only from ``self._slot(variable, name)`` and ``self._buffer(like, k)``, which
+  hand back the slice's part of the whole slot or buffer (``VariableSlice.part``), so slots are
+  updated in place through the slice.
+- It reads no shape, neighbour or reduction of ``variable.data`` (a slice has none of the
+  whole's), and ``learning_rate`` is a scalar.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from ..backend.numpy.threads import parallel
+
+__all__ = ["VariableSlice", "current_slice", "update_in_slices"]
+
+_current = threading.local()  # .slice: the VariableSlice being updated on this thread
+
+
+class VariableSlice:
+    """Elements ``[lo, hi)`` of a variable, flattened: what ``update_step`` sees in a sliced
+    update. ``data``: a view into the variable; ``name``: the variable's; ``variable``: it."""
+
+    __slots__ = ("variable", "lo", "hi", "data", "name")
+
+    def __init__(self, variable, lo, hi):
+        self.variable, self.lo, self.hi = variable, lo, hi
+        self.data = variable.data.reshape(-1)[lo:hi]
+        self.name = variable.name
+
+    def part(self, whole):
+        """This slice's elements of ``whole``, an array shaped like the variable (a view)."""
+        return whole.reshape(-1)[self.lo : self.hi]
+
+
+def current_slice():
+    """The ``VariableSlice`` this thread is updating, or ``None`` outside a sliced update."""
+    return getattr(_current, "slice", None)
+
+
+def update_in_slices(update_step, gradient, variable, learning_rate, min_size):
+    """``update_step(gradient[lo:hi], VariableSlice(variable, lo, hi), learning_rate)`` for
+    contiguous slices of at least ``min_size`` elements covering the flat ``gradient`` (the
+    variable's gradient, flattened), on npconv's threads."""
+
+    def run(lo, hi):
+        _current.slice = piece = VariableSlice(variable, lo, hi)
+        try:
+            update_step(gradient[lo:hi], piece, learning_rate)
+        finally:
+            _current.slice = None
+
+    parallel(run, variable.data.size, min_size=min_size)
