@@ -45,7 +45,139 @@ _AXES_FIRST = {
 }
 
 
-class BaseConv(Layer):
+def positive_int(layer, name, value):
+    """``value`` as a positive int, or a ValueError naming the layer class and argument."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{layer} {name} must be a positive integer, got {value!r}")
+    return value
+
+
+def weight_configs(**named):
+    """``{"kernel_initializer": <Keras config>, ...}`` for initializers, regularizers and
+    constraints given by name suffix (``*_initializer``, ``*_regularizer``, ``*_constraint``)."""
+    from .. import constraints, initializers, regularizers
+
+    out = {}
+    for key, value in named.items():
+        if key.endswith("_initializer"):
+            out[key] = initializers.serialize(initializers.get(value))
+        elif key.endswith("_regularizer"):
+            out[key] = _serialize(regularizers.get(value), regularizers)
+        else:
+            out[key] = _serialize(constraints.get(value), constraints)
+    return out
+
+
+_WEIGHT_ARGS = ("initializer", "regularizer", "constraint")
+
+
+class ConvArguments:
+    """What the convolution family (``BaseConv``, ``BaseConvTranspose``, the depthwise and
+    separable layers) shares: the window arguments, ``data_format``/``activation``/``use_bias``,
+    the per-weight initializer/regularizer/constraint triples (``<prefix>_initializer``, ...),
+    the input rank, the channel check and the weights. A mixin for ``Layer`` subclasses that
+    set ``rank``."""
+
+    def _window_args(self, kernel_size, strides, dilation_rate):
+        r = self.rank
+        self.kernel_size = normalize_tuple(kernel_size, r, "kernel_size")
+        self.strides = normalize_tuple(strides, r, "strides")
+        self.dilation_rate = normalize_tuple(dilation_rate, r, "dilation_rate")
+
+    def _valid_or_same_padding(self, padding):
+        self.padding = str(padding).lower()
+        if self.padding not in ("valid", "same"):
+            raise ValueError(
+                f"{type(self).__name__} padding must be 'valid' or 'same', got {padding!r}"
+            )
+
+    def _check_strides_and_dilation(self):
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(
+                f"{type(self).__name__}: strides > 1 with dilation_rate > 1 is not supported "
+                f"(got strides={self.strides}, dilation_rate={self.dilation_rate}), as in Keras"
+            )
+
+    def _output_args(self, data_format, activation, use_bias, **weight_args):
+        """``data_format``, ``activation``, ``use_bias`` and ``weight_args`` (the
+        ``<prefix>_initializer``/``_regularizer``/``_constraint`` arguments) kept as given."""
+        self.data_format = backend.normalize_data_format(data_format)
+        self.activation = activations_module.get(activation)
+        self.use_bias = use_bias
+        for key, value in weight_args.items():
+            setattr(self, key, value)
+
+    def _weight_configs(self, *prefixes):
+        """The Keras configs of the weight arguments of ``prefixes``, initializers first."""
+        return weight_configs(**{
+            f"{prefix}_{kind}": getattr(self, f"{prefix}_{kind}")
+            for kind in _WEIGHT_ARGS
+            for prefix in prefixes
+        })
+
+    def _window_kwargs(self):
+        """The window keywords every convolution function of ``npconv.functions`` takes."""
+        return dict(
+            strides=self.strides,
+            padding=self.padding,
+            dilation_rate=self.dilation_rate,
+            data_format=self.data_format,
+        )
+
+    @property
+    def input_rank(self):
+        return self.rank + 2
+
+    @property
+    def rank_hint(self):
+        return (_AXES_FIRST if self.data_format == "channels_first" else _AXES)[self.rank]
+
+    def _channel_axis(self):
+        return 1 if self.data_format == "channels_first" else -1
+
+    def _channels(self, input_shape):
+        """The number of input channels; a ValueError when it is unknown."""
+        channels = input_shape[self._channel_axis()]
+        if channels is None:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' needs a known number of input channels, "
+                f"got shape {format_shape(input_shape)}"
+            )
+        return channels
+
+    def _add_prefixed_weight(self, prefix, shape, name):
+        """The weight ``name`` of ``shape`` with the ``<prefix>_*`` initializer, regularizer and
+        constraint."""
+        return self.add_weight(
+            shape,
+            getattr(self, f"{prefix}_initializer"),
+            regularizer=getattr(self, f"{prefix}_regularizer"),
+            constraint=getattr(self, f"{prefix}_constraint"),
+            name=name,
+        )
+
+    def _add_bias(self, size):
+        self.bias = None
+        if self.use_bias:
+            self.bias = self._add_prefixed_weight("bias", (size,), "bias")
+
+    def _output_shape(self, input_shape, channels):
+        """The shape of a (non-transposed) convolution's output with ``channels`` channels."""
+        first = self.data_format == "channels_first"
+        spatial = input_shape[2:] if first else input_shape[1:-1]
+        out = tuple(
+            conv_output_length(n, k, self.padding, s, d)
+            for n, k, s, d in zip(spatial, self.kernel_size, self.strides, self.dilation_rate)
+        )
+        if any(o == 0 for o in out):
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}': input {format_shape(input_shape)} is "
+                f"too small for kernel_size {self.kernel_size} with padding='{self.padding}'"
+            )
+        return (input_shape[0], channels, *out) if first else (input_shape[0], *out, channels)
+
+
+class BaseConv(ConvArguments, Layer):
     """N-d convolution layer; subclasses fix ``rank``."""
 
     rank = 2
@@ -72,81 +204,37 @@ class BaseConv(Layer):
         **kwargs,
     ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        r = self.rank
-        if not isinstance(filters, int) or isinstance(filters, bool) or filters < 1:
-            raise ValueError(
-                f"{type(self).__name__} filters must be a positive integer, got {filters!r}"
-            )
-        self.filters = filters
-        self.kernel_size = normalize_tuple(kernel_size, r, "kernel_size")
-        self.strides = normalize_tuple(strides, r, "strides")
+        self.filters = positive_int(type(self).__name__, "filters", filters)
+        self._window_args(kernel_size, strides, dilation_rate)
         self.padding = normalize_padding(padding)
-        if self.padding == "causal" and r != 1:
+        if self.padding == "causal" and self.rank != 1:
             raise ValueError("padding='causal' is only for Conv1D")
-        self.data_format = backend.normalize_data_format(data_format)
-        self.dilation_rate = normalize_tuple(dilation_rate, r, "dilation_rate")
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                f"{type(self).__name__}: strides > 1 with dilation_rate > 1 is not supported "
-                f"(got strides={self.strides}, dilation_rate={self.dilation_rate}), as in Keras"
-            )
+        self._check_strides_and_dilation()
         self.groups = int(groups)
         if self.groups < 1 or filters % self.groups:
             raise ValueError(
                 f"{type(self).__name__}: filters ({filters}) must be divisible by groups ({groups})"
             )
-        self.activation = activations_module.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self._output_args(
+            data_format, activation, use_bias,
+            kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
+        )
         if not 0.0 <= float(dropconnect) < 1.0:
             raise ValueError(f"dropconnect rate must be in [0, 1), got {dropconnect!r}")
         self.dropconnect = float(dropconnect)
 
-    @property
-    def input_rank(self):
-        return self.rank + 2
-
-    @property
-    def rank_hint(self):
-        return (_AXES_FIRST if self.data_format == "channels_first" else _AXES)[self.rank]
-
-    def _channel_axis(self):
-        return 1 if self.data_format == "channels_first" else -1
-
     def build(self, input_shape):
-        channels = input_shape[self._channel_axis()]
-        if channels is None:
-            raise ValueError(
-                f"{type(self).__name__} '{self.name}' needs a known number of input channels, "
-                f"got shape {format_shape(input_shape)}"
-            )
+        channels = self._channels(input_shape)
         if channels % self.groups:
             raise ValueError(
                 f"{type(self).__name__} '{self.name}': input channels ({channels}) must be "
                 f"divisible by groups ({self.groups})"
             )
         shape = (*self.kernel_size, channels // self.groups, self.filters)
-        self.kernel = self.add_weight(
-            shape,
-            self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-            name="kernel",
-        )
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                (self.filters,),
-                self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-                name="bias",
-            )
+        self.kernel = self._add_prefixed_weight("kernel", shape, "kernel")
+        self._add_bias(self.filters)
 
     def call(self, inputs, training=False):
         kernel = self.kernel
@@ -158,11 +246,8 @@ class BaseConv(Layer):
             inputs,
             kernel,
             self.bias,
-            strides=self.strides,
-            padding=self.padding,
-            dilation_rate=self.dilation_rate,
             groups=self.groups,
-            data_format=self.data_format,
+            **self._window_kwargs(),
             activation="relu" if fused else None,
         )
         return y if fused else self.activation(y)
@@ -195,33 +280,15 @@ class BaseConv(Layer):
             self.kernel,
             self.bias,
             pool_size,
-            strides=self.strides,
-            padding=self.padding,
-            dilation_rate=self.dilation_rate,
             groups=self.groups,
-            data_format=self.data_format,
+            **self._window_kwargs(),
             activation=activation,
         )
 
     def compute_output_shape(self, input_shape):
-        first = self.data_format == "channels_first"
-        spatial = input_shape[2:] if first else input_shape[1:-1]
-        out = tuple(
-            conv_output_length(n, k, self.padding, s, d)
-            for n, k, s, d in zip(spatial, self.kernel_size, self.strides, self.dilation_rate)
-        )
-        if any(o == 0 for o in out):
-            raise ValueError(
-                f"{type(self).__name__} '{self.name}': input {format_shape(input_shape)} is "
-                f"too small for kernel_size {self.kernel_size} with padding='{self.padding}'"
-            )
-        if first:
-            return (input_shape[0], self.filters, *out)
-        return (input_shape[0], *out, self.filters)
+        return self._output_shape(input_shape, self.filters)
 
     def get_config(self):
-        from .. import constraints, initializers, regularizers
-
         return {
             **super().get_config(),
             "filters": self.filters,
@@ -233,14 +300,7 @@ class BaseConv(Layer):
             "groups": self.groups,
             "activation": activations_module.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(initializers.get(self.kernel_initializer)),
-            "bias_initializer": initializers.serialize(initializers.get(self.bias_initializer)),
-            "kernel_regularizer": _serialize(
-                regularizers.get(self.kernel_regularizer), regularizers
-            ),
-            "bias_regularizer": _serialize(regularizers.get(self.bias_regularizer), regularizers),
-            "kernel_constraint": _serialize(constraints.get(self.kernel_constraint), constraints),
-            "bias_constraint": _serialize(constraints.get(self.bias_constraint), constraints),
+            **self._weight_configs("kernel", "bias"),
             "dropconnect": self.dropconnect,
         }
 

@@ -16,38 +16,16 @@ output_padding`` ('same').
 from __future__ import annotations
 
 from .. import activations as activations_module
-from .. import backend
 from ..functions import conv_transpose as ops_conv_transpose
-from ..functions.padding import normalize_tuple
 from .base import Layer, format_shape
-from .convolutional import _AXES, _AXES_FIRST
-from .core import _serialize
+from .convolutional import (  # noqa: F401 - positive_int and weight_configs were defined here
+    ConvArguments,
+    positive_int,
+    weight_configs,
+)
 
 
-def positive_int(layer, name, value):
-    """``value`` as a positive int, or a ValueError naming the layer class and argument."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{layer} {name} must be a positive integer, got {value!r}")
-    return value
-
-
-def weight_configs(**named):
-    """``{"kernel_initializer": <Keras config>, ...}`` for initializers, regularizers and
-    constraints given by name suffix (``*_initializer``, ``*_regularizer``, ``*_constraint``)."""
-    from .. import constraints, initializers, regularizers
-
-    out = {}
-    for key, value in named.items():
-        if key.endswith("_initializer"):
-            out[key] = initializers.serialize(initializers.get(value))
-        elif key.endswith("_regularizer"):
-            out[key] = _serialize(regularizers.get(value), regularizers)
-        else:
-            out[key] = _serialize(constraints.get(value), constraints)
-    return out
-
-
-class BaseConvTranspose(Layer):
+class BaseConvTranspose(ConvArguments, Layer):
     """N-d transposed convolution layer; subclasses fix ``rank``."""
 
     rank = 2
@@ -75,12 +53,8 @@ class BaseConvTranspose(Layer):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         r, cls = self.rank, type(self).__name__
         self.filters = positive_int(cls, "filters", filters)
-        self.kernel_size = normalize_tuple(kernel_size, r, "kernel_size")
-        self.strides = normalize_tuple(strides, r, "strides")
-        self.dilation_rate = normalize_tuple(dilation_rate, r, "dilation_rate")
-        self.padding = str(padding).lower()
-        if self.padding not in ("valid", "same"):
-            raise ValueError(f"{cls} padding must be 'valid' or 'same', got {padding!r}")
+        self._window_args(kernel_size, strides, dilation_rate)
+        self._valid_or_same_padding(padding)
         if output_padding is None:
             self.output_padding = None
         else:
@@ -100,63 +74,26 @@ class BaseConvTranspose(Layer):
                         f"(output_padding={values}, strides={self.strides})"
                     )
             self.output_padding = values
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                f"{cls}: strides > 1 with dilation_rate > 1 is not supported (got strides="
-                f"{self.strides}, dilation_rate={self.dilation_rate}), as in Keras"
-            )
-        self.data_format = backend.normalize_data_format(data_format)
-        self.activation = activations_module.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
-
-    @property
-    def input_rank(self):
-        return self.rank + 2
-
-    @property
-    def rank_hint(self):
-        return (_AXES_FIRST if self.data_format == "channels_first" else _AXES)[self.rank]
+        self._check_strides_and_dilation()
+        self._output_args(
+            data_format, activation, use_bias,
+            kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
+        )
 
     def build(self, input_shape):
-        channels = input_shape[1 if self.data_format == "channels_first" else -1]
-        if channels is None:
-            raise ValueError(
-                f"{type(self).__name__} '{self.name}' needs a known number of input channels, "
-                f"got shape {format_shape(input_shape)}"
-            )
-        self.kernel = self.add_weight(
-            (*self.kernel_size, self.filters, channels),
-            self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-            name="kernel",
-        )
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                (self.filters,),
-                self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-                name="bias",
-            )
+        shape = (*self.kernel_size, self.filters, self._channels(input_shape))
+        self.kernel = self._add_prefixed_weight("kernel", shape, "kernel")
+        self._add_bias(self.filters)
 
     def call(self, inputs, training=False):
         y = ops_conv_transpose.conv_transpose(
             inputs,
             self.kernel,
             self.bias,
-            strides=self.strides,
-            padding=self.padding,
             output_padding=self.output_padding,
-            dilation_rate=self.dilation_rate,
-            data_format=self.data_format,
+            **self._window_kwargs(),
         )
         return self.activation(y)
 
@@ -191,14 +128,7 @@ class BaseConvTranspose(Layer):
             "dilation_rate": self.dilation_rate,
             "activation": activations_module.serialize(self.activation),
             "use_bias": self.use_bias,
-            **weight_configs(
-                kernel_initializer=self.kernel_initializer,
-                bias_initializer=self.bias_initializer,
-                kernel_regularizer=self.kernel_regularizer,
-                bias_regularizer=self.bias_regularizer,
-                kernel_constraint=self.kernel_constraint,
-                bias_constraint=self.bias_constraint,
-            ),
+            **self._weight_configs("kernel", "bias"),
         }
 
 

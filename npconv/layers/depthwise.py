@@ -13,15 +13,12 @@ M)``, ``pointwise_kernel`` ``(1,) * rank + (C * M, filters)``, bias ``(filters,)
 from __future__ import annotations
 
 from .. import activations as activations_module
-from .. import backend
 from ..functions import depthwise as ops_depthwise
-from ..functions.padding import conv_output_length, normalize_tuple
-from .base import Layer, format_shape
-from .convolutional import _AXES, _AXES_FIRST
-from .convolutional_transpose import positive_int, weight_configs
+from .base import Layer
+from .convolutional import ConvArguments, positive_int
 
 
-class _DepthwiseBase(Layer):
+class _DepthwiseBase(ConvArguments, Layer):
     """What depthwise and separable layers share: the depthwise step's arguments, shapes and
     config."""
 
@@ -32,70 +29,17 @@ class _DepthwiseBase(Layer):
                  depthwise_regularizer, bias_regularizer, activity_regularizer,
                  depthwise_constraint, bias_constraint, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        r, cls = self.rank, type(self).__name__
+        cls = type(self).__name__
         self.depth_multiplier = positive_int(cls, "depth_multiplier", depth_multiplier)
-        self.kernel_size = normalize_tuple(kernel_size, r, "kernel_size")
-        self.strides = normalize_tuple(strides, r, "strides")
-        self.dilation_rate = normalize_tuple(dilation_rate, r, "dilation_rate")
-        self.padding = str(padding).lower()
-        if self.padding not in ("valid", "same"):
-            raise ValueError(f"{cls} padding must be 'valid' or 'same', got {padding!r}")
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                f"{cls}: strides > 1 with dilation_rate > 1 is not supported (got strides="
-                f"{self.strides}, dilation_rate={self.dilation_rate}), as in Keras"
-            )
-        self.data_format = backend.normalize_data_format(data_format)
-        self.activation = activations_module.get(activation)
-        self.use_bias = use_bias
-        self.depthwise_initializer = depthwise_initializer
-        self.bias_initializer = bias_initializer
-        self.depthwise_regularizer = depthwise_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.depthwise_constraint = depthwise_constraint
-        self.bias_constraint = bias_constraint
-
-    @property
-    def input_rank(self):
-        return self.rank + 2
-
-    @property
-    def rank_hint(self):
-        return (_AXES_FIRST if self.data_format == "channels_first" else _AXES)[self.rank]
-
-    def _channels(self, input_shape):
-        channels = input_shape[1 if self.data_format == "channels_first" else -1]
-        if channels is None:
-            raise ValueError(
-                f"{type(self).__name__} '{self.name}' needs a known number of input channels, "
-                f"got shape {format_shape(input_shape)}"
-            )
-        return channels
-
-    def _output_shape(self, input_shape, channels):
-        first = self.data_format == "channels_first"
-        spatial = input_shape[2:] if first else input_shape[1:-1]
-        out = tuple(
-            conv_output_length(n, k, self.padding, s, d)
-            for n, k, s, d in zip(spatial, self.kernel_size, self.strides, self.dilation_rate)
+        self._window_args(kernel_size, strides, dilation_rate)
+        self._valid_or_same_padding(padding)
+        self._check_strides_and_dilation()
+        self._output_args(
+            data_format, activation, use_bias,
+            depthwise_initializer=depthwise_initializer, bias_initializer=bias_initializer,
+            depthwise_regularizer=depthwise_regularizer, bias_regularizer=bias_regularizer,
+            depthwise_constraint=depthwise_constraint, bias_constraint=bias_constraint,
         )
-        if any(o == 0 for o in out):
-            raise ValueError(
-                f"{type(self).__name__} '{self.name}': input {format_shape(input_shape)} is "
-                f"too small for kernel_size {self.kernel_size} with padding='{self.padding}'"
-            )
-        return (input_shape[0], channels, *out) if first else (input_shape[0], *out, channels)
-
-    def _add_bias(self, size):
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                (size,),
-                self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-                name="bias",
-            )
 
     def get_config(self):
         return {
@@ -108,14 +52,7 @@ class _DepthwiseBase(Layer):
             "dilation_rate": self.dilation_rate,
             "activation": activations_module.serialize(self.activation),
             "use_bias": self.use_bias,
-            **weight_configs(
-                depthwise_initializer=self.depthwise_initializer,
-                bias_initializer=self.bias_initializer,
-                depthwise_regularizer=self.depthwise_regularizer,
-                bias_regularizer=self.bias_regularizer,
-                depthwise_constraint=self.depthwise_constraint,
-                bias_constraint=self.bias_constraint,
-            ),
+            **self._weight_configs("depthwise", "bias"),
         }
 
 
@@ -150,12 +87,8 @@ class BaseDepthwiseConv(_DepthwiseBase):
 
     def build(self, input_shape):
         channels = self._channels(input_shape)
-        self.kernel = self.add_weight(
-            (*self.kernel_size, channels, self.depth_multiplier),
-            self.depthwise_initializer,
-            regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint,
-            name="kernel",
+        self.kernel = self._add_prefixed_weight(
+            "depthwise", (*self.kernel_size, channels, self.depth_multiplier), "kernel"
         )
         self._add_bias(channels * self.depth_multiplier)
 
@@ -164,10 +97,7 @@ class BaseDepthwiseConv(_DepthwiseBase):
             inputs,
             self.kernel,
             self.bias,
-            strides=self.strides,
-            padding=self.padding,
-            dilation_rate=self.dilation_rate,
-            data_format=self.data_format,
+            **self._window_kwargs(),
         )
         return self.activation(y)
 
@@ -215,19 +145,13 @@ class BaseSeparableConv(_DepthwiseBase):
 
     def build(self, input_shape):
         channels = self._channels(input_shape)
-        self.depthwise_kernel = self.add_weight(
-            (*self.kernel_size, channels, self.depth_multiplier),
-            self.depthwise_initializer,
-            regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint,
-            name="depthwise_kernel",
+        self.depthwise_kernel = self._add_prefixed_weight(
+            "depthwise", (*self.kernel_size, channels, self.depth_multiplier), "depthwise_kernel"
         )
-        self.pointwise_kernel = self.add_weight(
+        self.pointwise_kernel = self._add_prefixed_weight(
+            "pointwise",
             (1,) * self.rank + (channels * self.depth_multiplier, self.filters),
-            self.pointwise_initializer,
-            regularizer=self.pointwise_regularizer,
-            constraint=self.pointwise_constraint,
-            name="pointwise_kernel",
+            "pointwise_kernel",
         )
         self._add_bias(self.filters)
 
@@ -237,10 +161,7 @@ class BaseSeparableConv(_DepthwiseBase):
             self.depthwise_kernel,
             self.pointwise_kernel,
             self.bias,
-            strides=self.strides,
-            padding=self.padding,
-            dilation_rate=self.dilation_rate,
-            data_format=self.data_format,
+            **self._window_kwargs(),
         )
         return self.activation(y)
 
@@ -251,11 +172,7 @@ class BaseSeparableConv(_DepthwiseBase):
     def get_config(self):
         config = super().get_config()
         config["filters"] = self.filters
-        config.update(weight_configs(
-            pointwise_initializer=self.pointwise_initializer,
-            pointwise_regularizer=self.pointwise_regularizer,
-            pointwise_constraint=self.pointwise_constraint,
-        ))
+        config.update(self._weight_configs("pointwise"))
         return config
 
 
