@@ -130,8 +130,12 @@ class IoU(_IoUBase):
         iou = np.where(valid, tp / (denominator + EPSILON), 0.0)
         return float(iou.sum() / (valid.sum() + EPSILON))
 
+    # arguments a subclass fixes, so they are left out of its config (MeanIoU's
+    # target_class_ids, the one-hot metrics' sparse_y_true)
+    _fixed_arguments = ()
+
     def get_config(self):
-        return {
+        config = {
             **super().get_config(),
             "num_classes": self.num_classes,
             "target_class_ids": self.target_class_ids,
@@ -140,6 +144,7 @@ class IoU(_IoUBase):
             "sparse_y_pred": self.sparse_y_pred,
             "axis": self.axis,
         }
+        return {k: v for k, v in config.items() if k not in self._fixed_arguments}
 
 
 class BinaryIoU(IoU):
@@ -166,6 +171,8 @@ class BinaryIoU(IoU):
 class MeanIoU(IoU):
     """The mean IoU over all ``num_classes`` classes (those seen so far)."""
 
+    _fixed_arguments = ("target_class_ids",)
+
     def __init__(
         self,
         num_classes,
@@ -187,15 +194,12 @@ class MeanIoU(IoU):
             axis=axis,
         )
 
-    def get_config(self):
-        config = super().get_config()
-        del config["target_class_ids"]
-        return config
-
 
 class OneHotIoU(IoU):
     """``IoU`` for one-hot labels (and, unless ``sparse_y_pred``, scores whose arg-max is the
     predicted class)."""
+
+    _fixed_arguments = ("sparse_y_true",)
 
     def __init__(
         self,
@@ -218,14 +222,11 @@ class OneHotIoU(IoU):
             axis=axis,
         )
 
-    def get_config(self):
-        config = super().get_config()
-        del config["sparse_y_true"]
-        return config
-
 
 class OneHotMeanIoU(MeanIoU):
     """``MeanIoU`` for one-hot labels and per-class scores (the usual segmentation output)."""
+
+    _fixed_arguments = ("target_class_ids", "sparse_y_true")
 
     def __init__(
         self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_pred=False, axis=-1
@@ -239,8 +240,3 @@ class OneHotMeanIoU(MeanIoU):
             sparse_y_pred=sparse_y_pred,
             axis=axis,
         )
-
-    def get_config(self):
-        config = super().get_config()
-        del config["sparse_y_true"]
-        return config
