@@ -45,6 +45,19 @@ _AXES_FIRST = {
 }
 
 
+class SpatialRank:
+    """Mixin for layers over ``rank`` spatial axes plus batch and channels (``data_format``):
+    the input rank and the axes named in shape errors."""
+
+    @property
+    def input_rank(self):
+        return self.rank + 2
+
+    @property
+    def rank_hint(self):
+        return (_AXES_FIRST if self.data_format == "channels_first" else _AXES)[self.rank]
+
+
 def positive_int(layer, name, value):
     """``value`` as a positive int, or a ValueError naming the layer class and argument."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -71,7 +84,7 @@ def weight_configs(**named):
 _WEIGHT_ARGS = ("initializer", "regularizer", "constraint")
 
 
-class ConvArguments:
+class ConvArguments(SpatialRank):
     """What the convolution family (``BaseConv``, ``BaseConvTranspose``, the depthwise and
     separable layers) shares: the window arguments, ``data_format``/``activation``/``use_bias``,
     the per-weight initializer/regularizer/constraint triples (``<prefix>_initializer``, ...),
@@ -99,13 +112,15 @@ class ConvArguments:
             )
 
     def _output_args(self, data_format, activation, use_bias, **weight_args):
-        """``data_format``, ``activation``, ``use_bias`` and ``weight_args`` (the
-        ``<prefix>_initializer``/``_regularizer``/``_constraint`` arguments) kept as given."""
+        """``data_format``, ``activation``, ``use_bias``, and for each ``prefix=(initializer,
+        regularizer, constraint)`` of ``weight_args`` the attributes ``<prefix>_initializer``,
+        ``<prefix>_regularizer`` and ``<prefix>_constraint``, kept as given."""
         self.data_format = backend.normalize_data_format(data_format)
         self.activation = activations_module.get(activation)
         self.use_bias = use_bias
-        for key, value in weight_args.items():
-            setattr(self, key, value)
+        for prefix, values in weight_args.items():
+            for kind, value in zip(_WEIGHT_ARGS, values):
+                setattr(self, f"{prefix}_{kind}", value)
 
     def _weight_configs(self, *prefixes):
         """The Keras configs of the weight arguments of ``prefixes``, initializers first."""
@@ -123,14 +138,6 @@ class ConvArguments:
             dilation_rate=self.dilation_rate,
             data_format=self.data_format,
         )
-
-    @property
-    def input_rank(self):
-        return self.rank + 2
-
-    @property
-    def rank_hint(self):
-        return (_AXES_FIRST if self.data_format == "channels_first" else _AXES)[self.rank]
 
     def _channel_axis(self):
         return 1 if self.data_format == "channels_first" else -1
@@ -217,9 +224,8 @@ class BaseConv(ConvArguments, Layer):
             )
         self._output_args(
             data_format, activation, use_bias,
-            kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
-            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
+            kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint),
         )
         if not 0.0 <= float(dropconnect) < 1.0:
             raise ValueError(f"dropconnect rate must be in [0, 1), got {dropconnect!r}")

@@ -77,9 +77,8 @@ class BaseConvTranspose(ConvArguments, Layer):
         self._check_strides_and_dilation()
         self._output_args(
             data_format, activation, use_bias,
-            kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
-            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
+            kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint),
         )
 
     def build(self, input_shape):

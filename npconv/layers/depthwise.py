@@ -36,9 +36,8 @@ class _DepthwiseBase(ConvArguments, Layer):
         self._check_strides_and_dilation()
         self._output_args(
             data_format, activation, use_bias,
-            depthwise_initializer=depthwise_initializer, bias_initializer=bias_initializer,
-            depthwise_regularizer=depthwise_regularizer, bias_regularizer=bias_regularizer,
-            depthwise_constraint=depthwise_constraint, bias_constraint=bias_constraint,
+            depthwise=(depthwise_initializer, depthwise_regularizer, depthwise_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint),
         )
 
     def get_config(self):

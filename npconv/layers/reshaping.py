@@ -16,19 +16,10 @@ from .. import backend
 from ..functions import array as ops_array
 from ..functions import resampling
 from .base import Layer, format_shape
-
-_AXES = {
-    1: "(batch, steps, channels)",
-    2: "(batch, rows, cols, channels)",
-    3: "(batch, depth, rows, cols, channels)",
-}
-_AXES_FIRST = {
-    2: "(batch, channels, rows, cols)",
-    3: "(batch, channels, depth, rows, cols)",
-}
+from .convolutional import SpatialRank
 
 
-class _Spatial(Layer):
+class _Spatial(SpatialRank, Layer):
     """Shared by the resampling layers: ``rank`` spatial axes, channels first or last."""
 
     rank = 2
@@ -37,14 +28,6 @@ class _Spatial(Layer):
         self.data_format = (
             "channels_last" if self.rank == 1 else backend.normalize_data_format(data_format)
         )
-
-    @property
-    def input_rank(self):
-        return self.rank + 2
-
-    @property
-    def rank_hint(self):
-        return (_AXES_FIRST if self.data_format == "channels_first" else _AXES)[self.rank]
 
     def _spatial_axes(self):
         start = 2 if self.data_format == "channels_first" else 1
