@@ -30,12 +30,18 @@ it by path.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import subprocess
 import sys
-import time
+
+if __name__ == "__main__":  # run by path: npconv/ is then sys.path[0], and its packages
+    # (npconv/random) must not shadow the standard library's modules of the same name
+    _here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here]
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
 
 MODELS = {
     "mnist_simple": {

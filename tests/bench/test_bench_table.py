@@ -2,6 +2,7 @@
 a test)."""
 
 import json
+import os
 import sys
 
 import pytest
@@ -57,3 +58,17 @@ def test_worker_runs_without_npconv_on_the_path():
     assert all(line.split()[1] in ("__future__", "argparse", "json", "os", "subprocess", "sys",
                                    "time") for line in top), top
     assert sys.executable
+
+
+def test_worker_runs_by_path():
+    """Run by path (as Keras's and PyTorch's interpreters run it), npconv/ is the script's
+    folder on sys.path: npconv/random must not shadow the standard library's random (which
+    NumPy imports), or every other framework's worker fails before it starts."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, _bench.__file__, "--worker", "npconv", "--models", "mnist_simple",
+         "--steps", "1", "--repeat", "1"],
+        capture_output=True, text=True, timeout=120, cwd=os.path.dirname(_bench.__file__))
+    assert done.returncode == 0, done.stderr
+    assert "NPCONV_BENCH_RESULT" in done.stdout
