@@ -63,12 +63,20 @@ def test_worker_runs_without_npconv_on_the_path():
 def test_worker_runs_by_path():
     """Run by path (as Keras's and PyTorch's interpreters run it), npconv/ is the script's
     folder on sys.path: npconv/random must not shadow the standard library's random (which
-    NumPy imports), or every other framework's worker fails before it starts."""
+    TensorFlow and npconv.utils import), or every other framework's worker fails at once.
+    Run as a fresh interpreter would, with ``random`` not imported yet."""
     import subprocess
 
-    done = subprocess.run(
-        [sys.executable, _bench.__file__, "--worker", "npconv", "--models", "mnist_simple",
-         "--steps", "1", "--repeat", "1"],
-        capture_output=True, text=True, timeout=120, cwd=os.path.dirname(_bench.__file__))
+    start = (
+        "import runpy, sys\n"
+        f"path = {_bench.__file__!r}\n"
+        "sys.modules.pop('random', None)\n"
+        "sys.path.insert(0, path.rsplit('/', 1)[0])\n"
+        "sys.argv = [path, '--worker', 'npconv', '--models', 'mnist_simple', '--steps', '1',"
+        " '--repeat', '1']\n"
+        "runpy.run_path(path, run_name='__main__')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", start], capture_output=True, text=True,
+                          timeout=120, cwd=os.path.dirname(_bench.__file__))
     assert done.returncode == 0, done.stderr
     assert "NPCONV_BENCH_RESULT" in done.stdout
