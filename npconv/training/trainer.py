@@ -515,8 +515,14 @@ class Trainer:
         validation_steps=None,
         validation_batch_size=None,
         validation_freq=1,
+        max_queue_size=10,
+        workers=1,
+        use_multiprocessing=False,
     ):
         """Train for ``epochs`` passes over the data; return the ``History``.
+
+        ``max_queue_size``, ``workers``, ``use_multiprocessing``: Keras 2's loading settings
+        (Keras 3 moved them to ``PyDataset``); they apply to a ``PyDataset``/``Sequence``.
 
         ``x`` is an array (or list/dict of arrays) with targets ``y``, or a source of batches
         that carry their targets: a Python generator or iterator of ``(x, y)`` or ``(x, y,
@@ -534,6 +540,7 @@ class Trainer:
         Keras.
         """
         self._check_compiled("training it")
+        _loading_settings(x, workers, use_multiprocessing, max_queue_size)
         verbose = _verbosity(verbose) if _is_chief() else 0
         callbacks = _chief_callbacks(callbacks)
         batch_size = _batch_size(batch_size)
@@ -719,10 +726,14 @@ class Trainer:
         steps=None,
         callbacks=None,
         return_dict=False,
+        max_queue_size=10,
+        workers=1,
+        use_multiprocessing=False,
     ):
         """Loss and metrics on ``(x, y)`` (or a generator/``PyDataset`` of batches, read
         ``steps`` batches or to its end): a float, a list ``[loss, *metrics]`` or a dict."""
         self._check_compiled("evaluating it")
+        _loading_settings(x, workers, use_multiprocessing, max_queue_size)
         verbose = _verbosity(verbose) if _is_chief() else 0
         batch_size = _batch_size(batch_size)
         data = self._adapter(
@@ -743,7 +754,8 @@ class Trainer:
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
 
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None,
+                max_queue_size=10, workers=1, use_multiprocessing=False):
         """Outputs for ``x`` (arrays, or a generator/``PyDataset`` whose batches are ``x`` or
         ``(x, y, ...)``), computed batch by batch by ``predict_step`` without recording
         gradients.
@@ -755,6 +767,7 @@ class Trainer:
         verbose = _verbosity(verbose) if _is_chief() else 0
         batch_size = _batch_size(batch_size)
         if is_batch_source(x):
+            _loading_settings(x, workers, use_multiprocessing, max_queue_size)
             return self._predict_batches(x, steps, verbose, callbacks)
         xs, _, _ = self._prepare(x, need_y=False, convert=False)
         floatx = backend.floatx()
@@ -802,6 +815,22 @@ class Trainer:
             raise ValueError("predict: the generator yielded no batches")
         cbs.on_predict_end({})
         return stack_outputs(chunks)
+
+    def predict_classes(self, x, batch_size=32, verbose=0):
+        """Keras 2's ``Sequential.predict_classes`` (removed in TensorFlow 2.6): the argmax of
+        ``predict`` for several units, ``prediction > 0.5`` for one."""
+        warnings.warn("Sequential.predict_classes is Keras 2's (removed in TensorFlow 2.6): use "
+                      "np.argmax(model.predict(x), axis=-1)", DeprecationWarning, stacklevel=2)
+        probabilities = self.predict(x, batch_size=batch_size, verbose=verbose)
+        if probabilities.shape[-1] > 1:
+            return probabilities.argmax(axis=-1)
+        return (probabilities > 0.5).astype("int32")
+
+    def predict_proba(self, x, batch_size=32, verbose=0):
+        """Keras 2's ``Sequential.predict_proba``: ``predict``."""
+        warnings.warn("Sequential.predict_proba is Keras 2's (removed in TensorFlow 2.6): use "
+                      "model.predict(x)", DeprecationWarning, stacklevel=2)
+        return self.predict(x, batch_size=batch_size, verbose=verbose)
 
     def predict_on_batch(self, x):
         """The outputs for one batch ``x``, checked like ``predict``'s input."""

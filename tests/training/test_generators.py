@@ -242,3 +242,34 @@ def test_the_next_batch_is_read_while_the_current_one_trains():
     model.fit(slow(), steps_per_epoch=10, verbose=0)
     elapsed = time.perf_counter() - start
     assert elapsed < 0.48, elapsed  # serial reading would take 0.6 s
+
+
+def test_keras_2_loading_arguments_and_predict_classes():
+    """Keras 2's fit(..., workers=, use_multiprocessing=, max_queue_size=) set a PyDataset's
+    loading; Sequential.predict_classes/predict_proba (removed in TF 2.6) still answer."""
+    import warnings
+
+    import npconv
+    from npconv import layers as L
+
+    class Batches(npconv.utils.Sequence):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            rng = np.random.default_rng(i)
+            return rng.random((8, 3)).astype("float32"), rng.integers(0, 2, (8, 1))
+
+    model = npconv.Sequential([L.Input((3,)), L.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy")
+    data = Batches()
+    model.fit(data, epochs=1, verbose=0, workers=2, use_multiprocessing=False, max_queue_size=4)
+    assert data.workers == 2 and data.max_queue_size == 4
+    x = np.random.default_rng(0).random((5, 3)).astype("float32")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        classes = model.predict_classes(x)
+        proba = model.predict_proba(x)
+    np.testing.assert_array_equal(classes, (model.predict(x, verbose=0) > 0.5).astype("int32"))
+    np.testing.assert_allclose(proba, model.predict(x, verbose=0))
+    assert sum(issubclass(w.category, DeprecationWarning) for w in seen) == 2
