@@ -46,9 +46,10 @@ def test_missing_name_in_from_import_keeps_the_message():
     assert isinstance(info.value, NotProvidedImportError)
 
 
-def test_applications_say_no_pretrained_models_ship():
-    with pytest.raises(ImportError, match="npconv.applications.VGG16. npconv ships no pretrained"):
-        from npconv.applications import VGG16  # noqa: F401
+def test_applications_other_than_vgg_say_they_are_not_provided():
+    with pytest.raises(ImportError, match="npconv.applications.ResNet50. npconv builds VGG16 "
+                                          "and VGG19 only"):
+        from npconv.applications import ResNet50  # noqa: F401
 
 
 def test_ops_missing_name():
