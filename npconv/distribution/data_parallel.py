@@ -60,11 +60,12 @@ class DataParallel:
     def shard(self, n: int) -> slice:
         """This rank's share of ``n`` samples: ``n // size`` of them, one more for the first
         ``n % size`` ranks."""
-        base, extra = divmod(int(n), self.size)
-        start = self.rank * base + min(self.rank, extra)
-        return slice(start, start + base + (1 if self.rank < extra else 0))
+        counts = self.counts(n)
+        start = sum(counts[: self.rank])
+        return slice(start, start + counts[self.rank])
 
     def counts(self, n: int) -> list[int]:
+        """Every rank's share of ``n`` samples, in rank order."""
         base, extra = divmod(int(n), self.size)
         return [base + (1 if r < extra else 0) for r in range(self.size)]
 

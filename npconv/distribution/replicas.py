@@ -78,12 +78,6 @@ def agree_to_stop(flag) -> bool:
 # --- one batch --------------------------------------------------------------------------------
 
 
-def _length(x):
-    while isinstance(x, (list, tuple, dict)):
-        x = next(iter(x.values())) if isinstance(x, dict) else x[0]
-    return len(x)
-
-
 def _take(x, index):
     if x is None:
         return None
@@ -97,10 +91,10 @@ def _take(x, index):
 def _shard(dist, data):
     """This rank's share of the batch ``data``, its weight ``n_r / n``, and whether it is
     empty (then the share holds the batch's first sample, weighted 0)."""
-    from ..training.adapters import pack_x_y_sample_weight, unpack_x_y_sample_weight
+    from ..training.adapters import batch_length, pack_x_y_sample_weight, unpack_x_y_sample_weight
 
     x, y, sw = unpack_x_y_sample_weight(data)
-    n = _length(x)
+    n = batch_length(x)
     part = dist.shard(n)
     count = part.stop - part.start
     if count == 0:

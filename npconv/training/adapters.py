@@ -50,6 +50,13 @@ def pack_x_y_sample_weight(x, y=None, sample_weight=None):
     return (x, y, sample_weight)
 
 
+def batch_length(x):
+    """The number of samples in the batch ``x`` (an array, Tensor, or list/dict of them)."""
+    while isinstance(x, (list, tuple, dict)):
+        x = next(iter(x.values())) if isinstance(x, dict) else x[0]
+    return len(x)
+
+
 def unpack_x_y_sample_weight(data):
     """``(x, y, sample_weight)`` from one batch (missing ones are ``None``), as Keras 3: a list
     is read as a tuple; anything else is ``x`` alone."""

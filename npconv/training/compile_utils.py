@@ -72,8 +72,9 @@ class CompiledLoss:
             total = term if total is None else total + term
         if total is None:
             raise ValueError("compiled_loss: compile() was given no loss")
-        from .trainer import _batch_length, _scalar
+        from .adapters import batch_length
+        from .trainer import _scalar
 
         self.model._loss_trackers[0].update_state(_scalar(total),
-                                                  sample_weight=_batch_length(y_pred))
+                                                  sample_weight=batch_length(y_pred))
         return total

@@ -31,6 +31,7 @@ from . import data as D
 from .adapters import (
     ArrayAdapter,
     IteratorAdapter,
+    batch_length,
     is_batch_source,
     pack_x_y_sample_weight,
     stack_outputs,
@@ -246,7 +247,7 @@ class Trainer:
             value = loss_fn(t, p, sample_weight=D.output_weights(sample_weight, i))
             terms.append(value if weight == 1.0 else value * weight)
         if len(self._loss_trackers) > 1:
-            n = _batch_length(preds)
+            n = batch_length(preds)
             for tracker, term in zip(self._loss_trackers[1:], terms):
                 if term is not None:
                     tracker.update_state(_scalar(term), sample_weight=n)
@@ -282,7 +283,7 @@ class Trainer:
                 "model added none (add_loss). Pass loss= to compile, or override compute_loss "
                 "or train_step"
             )
-        self._loss_trackers[0].update_state(_scalar(loss), sample_weight=_batch_length(x))
+        self._loss_trackers[0].update_state(_scalar(loss), sample_weight=batch_length(x))
         variables = self.trainable_weights
         grads = tape.gradient(loss, variables)
         self._apply_gradients(grads, variables)
@@ -301,7 +302,7 @@ class Trainer:
         y_pred = self(x, training=False)
         loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
         if loss is not None:
-            self._loss_trackers[0].update_state(_scalar(loss), sample_weight=_batch_length(x))
+            self._loss_trackers[0].update_state(_scalar(loss), sample_weight=batch_length(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
@@ -934,13 +935,6 @@ def _scalar(value):
     scalar (a per-sample loss returned by a custom ``compute_loss``)."""
     a = np.asarray(getattr(value, "data", value), dtype=np.float64)
     return float(a) if a.ndim == 0 or a.size == 1 else float(a.mean())
-
-
-def _batch_length(x):
-    """The number of samples in the batch ``x`` (an array, Tensor, or list/dict of them)."""
-    while isinstance(x, (list, tuple, dict)):
-        x = next(iter(x.values())) if isinstance(x, dict) else x[0]
-    return len(x)
 
 
 def _pythonify(logs):
