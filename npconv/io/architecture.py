@@ -89,7 +89,7 @@ def _entry(layer, depth):
 def _sequential_config(model, depth):
     from ..models.serialization import layer_config
 
-    input_layer = getattr(model, "_input_layer", None)
+    input_layer = model.input_layer
     built = model.built_input_shape if model.built else None
     return {
         "name": model.name,
@@ -116,8 +116,9 @@ def _subclassed_config(model):
 def _functional_config(model, depth):
     layers = model.layers
     layer_index = {id(layer): i for i, layer in enumerate(layers)}
-    known = {id(n) for n in model._nodes}
-    nodes = [t.node for t in model.inputs if id(t.node) not in known] + list(model._nodes)
+    graph = model.graph_nodes()
+    known = {id(n) for n in graph}
+    nodes = [t.node for t in model.inputs if id(t.node) not in known] + graph
     node_index = {id(node): k for k, node in enumerate(nodes)}
     described = []
     for node in nodes:
@@ -138,8 +139,8 @@ def _functional_config(model, depth):
         "nodes": described,
         "inputs": [node_index[id(t.node)] for t in model.inputs],
         "outputs": [node_index[id(t.node)] for t in model.outputs],
-        "single_input": bool(model._single_input),
-        "single_output": bool(model._single_output),
+        "single_input": not model.input_is_list,
+        "single_output": not model.output_is_list,
     }
 
 

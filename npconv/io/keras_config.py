@@ -153,7 +153,7 @@ def _sequential(model, depth):
             "layer an input shape, call model.build(input_shape), or fit it first"
         )
     layers = [_entry(layer, depth) for layer in model.layers]
-    input_layer = getattr(model, "_input_layer", None)
+    input_layer = model.input_layer
     if input_layer is not None:
         layers.insert(0, _input_entry(input_layer.name, input_layer.batch_shape,
                                       input_layer.dtype))
@@ -177,7 +177,7 @@ def _functional(model, depth):
     from ..layers.input_layer import InputLayer
 
     calls = {}
-    for node in model._nodes:
+    for node in model.graph_nodes():
         calls.setdefault(id(node.layer), []).append(node)
     entries = []
     for layer in keras_layers(model):
@@ -213,8 +213,8 @@ def _functional(model, depth):
         "name": model.name,
         "trainable": bool(model.trainable),
         "layers": entries,
-        "input_layers": inputs[0] if model._single_input else inputs,
-        "output_layers": outputs[0] if model._single_output else outputs,
+        "input_layers": inputs if model.input_is_list else inputs[0],
+        "output_layers": outputs if model.output_is_list else outputs[0],
     }
 
 

@@ -173,7 +173,7 @@ def _model_inputs(model):
     from ..models.sequential import Sequential
 
     if isinstance(model, Sequential):
-        name = model._input_layer.name if model._input_layer is not None else "input"
+        name = model.input_layer.name if model.input_layer is not None else "input"
         return [(name, tuple(model.built_input_shape))]
     return [(t.node.layer.name, tuple(t.shape)) for t in model.inputs]
 
@@ -204,7 +204,7 @@ def _emit(b, model, inputs):
             raise ValueError(
                 f"Model '{model.name}' has {len(model.inputs)} inputs, called on {len(xs)}"
             )
-        return model._walk_graph(xs, lambda node, args: _emit_layer(b, node.layer, args))
+        return model.walk_graph(xs, lambda node, args: _emit_layer(b, node.layer, args))
     _refuse_subclassed(model)
 
 

@@ -38,7 +38,7 @@ def clone_model(model, input_tensors=None, clone_function=None):
     clone_function = clone_function or _default_clone
     if isinstance(model, Sequential):
         return _clone_sequential(model, input_tensors, clone_function)
-    if isinstance(model, Model) and getattr(model, "_functional", False):
+    if isinstance(model, Model) and model.model_kind == "functional":
         return _clone_functional(model, input_tensors, clone_function)
     raise ValueError(
         f"clone_model expects a Sequential or functional Model, got {type(model).__name__} "
@@ -67,8 +67,8 @@ def _clone_sequential(model, input_tensors, clone_function):
                 f"{len(tensors)}"
             )
         clone.add(tensors[0])
-    elif model._input_layer is not None:
-        layer = model._input_layer
+    elif model.input_layer is not None:
+        layer = model.input_layer
         clone.add(Input(batch_shape=layer.batch_shape, dtype=layer.dtype, name=layer.name))
     for layer in model.layers:
         clone.add(_cloned(layer, clone_function))
@@ -92,7 +92,7 @@ def _clone_functional(model, input_tensors, clone_function):
             given.append(Input(batch_shape=layer.batch_shape, dtype=layer.dtype, name=layer.name))
     values = {id(t): new for t, new in zip(model.inputs, given)}
     clones = {}
-    for node in model._nodes:
+    for node in model.graph_nodes():
         if isinstance(node.layer, InputLayer):
             continue
         layer = node.layer
@@ -105,8 +105,8 @@ def _clone_functional(model, input_tensors, clone_function):
         node.bind(values, clones[id(layer)](args, **node.kwargs))
     outputs = [values[id(t)] for t in model.outputs]
     return Model(
-        given[0] if model._single_input else given,
-        outputs[0] if model._single_output else outputs,
+        given if model.input_is_list else given[0],
+        outputs if model.output_is_list else outputs[0],
         name=model.name,
         trainable=model.trainable,
     )

@@ -109,7 +109,7 @@ class Model(Trainer, Layer):
                 f"Model '{self.name}' expects {len(self.inputs)} inputs, got {len(xs)}"
             )
         if training or is_grad_enabled():
-            return self._walk_graph(
+            return self.walk_graph(
                 xs, lambda node, args: node.layer(args, training=training, **node.kwargs))
         # inference: a convolution and the max pooling it alone feeds run as one op
         calls = [Call(node.layer, _keys(node.inputs), id(node.outputs[0]), node.kwargs)
@@ -119,7 +119,7 @@ class Model(Trainer, Layer):
         else:
             pairs = conv_pool_pairs(calls, [id(t) for t in self.outputs])
         if not pairs:
-            return self._walk_graph(
+            return self.walk_graph(
                 xs, lambda node, args: node.layer(args, training=training, **node.kwargs))
         values = run_calls(calls, {id(t): x for t, x in zip(self.inputs, xs)},
                            lambda call, args: call.layer(args, training=training,
@@ -127,7 +127,7 @@ class Model(Trainer, Layer):
         outs = [values[id(t)] for t in self.outputs]
         return outs[0] if self._single_output else outs
 
-    def _walk_graph(self, xs, apply):
+    def walk_graph(self, xs, apply):
         """Feed ``xs`` (one value per model input) through the layer calls in order:
         ``apply(node, args)`` gives each call's output, where ``args`` holds the values of its
         inputs. Running the model and exporting it (``npconv.io.onnx_export``) both walk this
@@ -238,6 +238,30 @@ class Model(Trainer, Layer):
         ``"sequential"`` (``Sequential`` and its subclasses) or ``"subclassed"`` (a ``call``
         written in Python). npconv's own name, not a Keras one."""
         return "functional" if getattr(self, "_functional", False) else "subclassed"
+
+    def graph_nodes(self) -> list:
+        """A functional model's layer calls (``Node``: ``layer``, ``inputs``, ``outputs``,
+        ``kwargs``) in the order they run, ``Input`` nodes included: what ``clone_model``, the
+        file formats (``npconv.io``) and the plots (``npconv.visualize``) walk. A new list."""
+        if self.model_kind != "functional":
+            raise ValueError(
+                f"graph_nodes(): model '{self.name}' is {self.model_kind}, not functional; "
+                "only Model(inputs, outputs) has a graph of layer calls"
+            )
+        return list(self._nodes)
+
+    @property
+    def input_is_list(self) -> bool:
+        """Whether the model was built on a list of inputs (``Model([x], y)``, even a list of
+        one) and so is called on a list; False for a bare tensor and for Sequential and
+        subclassed models. The file formats and ``clone_model`` keep it."""
+        return self.model_kind == "functional" and not self._single_input
+
+    @property
+    def output_is_list(self) -> bool:
+        """Whether the model was built with a list of outputs (``Model(x, [y])``, even a list
+        of one) and so returns a list; False otherwise, as ``input_is_list``."""
+        return self.model_kind == "functional" and not self._single_output
 
     def count_outputs(self) -> int:
         """How many outputs ``compile`` and ``fit`` address (one loss, metric list and target

@@ -145,6 +145,13 @@ class Sequential(Model):
     def model_kind(self) -> str:
         return "sequential"
 
+    @property
+    def input_layer(self) -> InputLayer | None:
+        """The ``InputLayer`` the model was started with (``Input(...)`` or ``InputLayer``
+        added first), or None when the first layer's ``input_shape=`` or the data gave the
+        shape: ``clone_model`` and the file formats (``npconv.io``) copy it."""
+        return self._input_layer
+
     def _single_input_model(self) -> bool:
         return True
 

@@ -43,7 +43,7 @@ def calls(model) -> list[Call]:
     if getattr(model, "model_kind", None) == "functional":
         names = {id(t): f"input:{k}" for k, t in enumerate(model.inputs)}
         out = []
-        for j, node in enumerate(model._nodes):
+        for j, node in enumerate(model.graph_nodes()):
             if isinstance(node.layer, InputLayer):
                 continue
             args = node.inputs if isinstance(node.inputs, (list, tuple)) else [node.inputs]
@@ -60,7 +60,7 @@ def output_names(model, call_list) -> list[str]:
 
     if getattr(model, "model_kind", None) == "functional":
         names = {id(t): f"input:{k}" for k, t in enumerate(model.inputs)}
-        for j, node in enumerate(model._nodes):
+        for j, node in enumerate(model.graph_nodes()):
             if not isinstance(node.layer, InputLayer):
                 names[id(node.outputs[0])] = f"call:{j}"
         return [names[id(t)] for t in model.outputs]

@@ -102,9 +102,9 @@ def _functional_outputs(model, x, chosen) -> list:
             f"show_feature_maps takes one image; model '{model.name}' has "
             f"{len(model.inputs)} inputs"
         )
-    outputs = []
+    outputs, nodes = [], model.graph_nodes()
     for layer in chosen:
-        node = next((n for n in model._nodes if n.layer is layer), None)
+        node = next((n for n in nodes if n.layer is layer), None)
         if node is None:  # an Input layer
             raise ValueError(f"Layer '{layer.name}' computes nothing in model '{model.name}'")
         outputs.append(node.outputs[0])

@@ -213,7 +213,7 @@ def test_single_input_given_as_a_list_stays_a_list(tmp_path):
     # called directly: predict() unwraps a one-element input list before the model sees it
     out = loaded([np.ones((2, 3), "float32")])
     assert isinstance(out, list) and out[0].shape == (2, 2)
-    assert loaded._single_input is False and loaded._single_output is False
+    assert loaded.input_is_list and loaded.output_is_list
 
 
 def test_nested_sequential_inside_functional_and_sequential(tmp_path):
