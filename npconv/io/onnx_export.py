@@ -646,7 +646,7 @@ def _permute(b, layer, x):
 
 
 def _zero_padding(b, layer, x):
-    width = layer._pad_width()  # Keras axes
+    width = layer.pad_width()  # Keras axes
     per_axis = [width[a] for a in x.perm]  # ONNX axes
     pads = b.ints([p[0] for p in per_axis] + [p[1] for p in per_axis], "pads")
     y = b.node("Pad", [x.name, pads], mode="constant")
@@ -662,7 +662,7 @@ def _batch_norm(b, layer, x):
     shift = -_weight(layer.moving_mean) * scale
     if layer.beta is not None:
         shift += _weight(layer.beta)
-    axis = x.onnx_axis(layer._axis)
+    axis = x.onnx_axis(layer.axis % len(x.shape))
     bshape = [1] * len(x.shape)
     bshape[axis] = -1
     perm_key = (id(layer), x.perm)
@@ -723,12 +723,7 @@ def _handlers():
     table = {
         InputLayer: _identity_layer,
         conv.BaseConv: _conv,
-        conv._ZeroPadding: _zero_padding,
-        pooling._MaxPooling: _pool("MaxPool"),
-        pooling._AveragePooling: _pool("AveragePool", count_include_pad=0),
-        pooling._StochasticPooling: _stochastic_pool,
-        pooling._GlobalMax: _global_pool("GlobalMaxPool"),
-        pooling._GlobalAverage: _global_pool("GlobalAveragePool"),
+        conv.BaseZeroPadding: _zero_padding,
         core.Dense: _dense,
         core.DropConnectDense: _dense,  # inference uses the whole kernel
         core.Activation: _activation_layer,
@@ -743,6 +738,16 @@ def _handlers():
         act.Softmax: _softmax_layer,
         **merges,
     }
+    pools = {
+        "MaxPooling": _pool("MaxPool"),
+        "AveragePooling": _pool("AveragePool", count_include_pad=0),
+        "StochasticPooling": _stochastic_pool,
+        "GlobalMaxPooling": _global_pool("GlobalMaxPool"),
+        "GlobalAveragePooling": _global_pool("GlobalAveragePool"),
+    }
+    for kind, handler in pools.items():  # the public classes; the per-kind bases are private
+        for rank in (1, 2, 3):
+            table[getattr(pooling, f"{kind}{rank}D")] = handler
     # identities at inference in Keras, exported as such if npconv grows them
     from .. import layers
 

@@ -332,9 +332,9 @@ class Conv3D(BaseConv):
 Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
 
 
-class _ZeroPadding(Layer):
+class BaseZeroPadding(Layer):
     """Pads the spatial axes with zeros; ``padding`` is an int, one int per axis, or one
-    ``(before, after)`` pair per axis."""
+    ``(before, after)`` pair per axis. The base of ``ZeroPadding1D/2D/3D``."""
 
     rank = 2
 
@@ -361,32 +361,34 @@ class _ZeroPadding(Layer):
     def input_rank(self):
         return self.rank + 2
 
-    def _pad_width(self):
+    def pad_width(self):
+        """``((before, after), ...)`` for every axis of the input, batch and channels included
+        (``np.pad``'s ``pad_width``): the layer's own call and the ONNX exporter's ``Pad``."""
         if self.data_format == "channels_first":
             return ((0, 0), (0, 0), *self.padding)
         return ((0, 0), *self.padding, (0, 0))
 
     def call(self, inputs, training=False):
-        return ops_array.pad(inputs, self._pad_width())
+        return ops_array.pad(inputs, self.pad_width())
 
     def compute_output_shape(self, input_shape):
         return tuple(
-            None if n is None else n + a + b for n, (a, b) in zip(input_shape, self._pad_width())
+            None if n is None else n + a + b for n, (a, b) in zip(input_shape, self.pad_width())
         )
 
     def get_config(self):
         return {**super().get_config(), "padding": self.padding, "data_format": self.data_format}
 
 
-class ZeroPadding1D(_ZeroPadding):
+class ZeroPadding1D(BaseZeroPadding):
     rank = 1
 
 
-class ZeroPadding2D(_ZeroPadding):
+class ZeroPadding2D(BaseZeroPadding):
     rank = 2
 
 
-class ZeroPadding3D(_ZeroPadding):
+class ZeroPadding3D(BaseZeroPadding):
     rank = 3
 
 

@@ -12,7 +12,10 @@ from ..functions import layer_normalization as ops_ln
 from .base import Layer, format_shape
 
 
-class _Merge(Layer):
+class Merge(Layer):
+    """The merging layers' base (Keras 3's name): called on a list of at least two tensors.
+    ``npconv.visualize`` tests for it to pass such a call its list whole."""
+
     n_inputs = None
 
     def _check(self, shapes):
@@ -55,33 +58,33 @@ class _Merge(Layer):
         return reduce(self.merge, inputs)
 
 
-class Add(_Merge):
+class Add(Merge):
     merge = staticmethod(ops_array.add)
 
 
-class Subtract(_Merge):
+class Subtract(Merge):
     n_inputs = 2
     merge = staticmethod(ops_array.sub)
 
 
-class Multiply(_Merge):
+class Multiply(Merge):
     merge = staticmethod(ops_array.mul)
 
 
-class Maximum(_Merge):
+class Maximum(Merge):
     merge = staticmethod(ops_array.maximum)
 
 
-class Minimum(_Merge):
+class Minimum(Merge):
     merge = staticmethod(ops_array.minimum)
 
 
-class Average(_Merge):
+class Average(Merge):
     def call(self, inputs, training=False):
         return ops_array.div(reduce(ops_array.add, inputs), float(len(inputs)))
 
 
-class Concatenate(_Merge):
+class Concatenate(Merge):
     """Joins inputs along ``axis`` (default the last); other axes must match."""
 
     def __init__(self, axis=-1, **kwargs):
@@ -116,7 +119,7 @@ class Concatenate(_Merge):
         return {**super().get_config(), "axis": self.axis}
 
 
-class Dot(_Merge):
+class Dot(Merge):
     """The dot product of two inputs along ``axes``, per sample (Keras's ``batch_dot``).
 
     ``axes``: an int (the same axis of both) or a pair, numbered with the batch axis as 0

@@ -14,9 +14,14 @@ from .base import Layer, format_shape
 _DEFAULT_POOL = {1: 2, 2: (2, 2), 3: (2, 2, 2)}
 
 
-class _Pooling(Layer):
+class BasePooling(Layer):
+    """The windowed pooling layers' base (Keras 3's name). ``pool_mode`` (``"max"``,
+    ``"average"``, ``"stochastic"``) is what the ONNX exporter and ``npconv.visualize`` ask
+    to tell the kinds apart, instead of importing the private per-kind classes."""
+
     rank = 2
     op = None
+    pool_mode = None
 
     def __init__(self, pool_size=None, strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(**kwargs)
@@ -69,9 +74,10 @@ class _Pooling(Layer):
         }
 
 
-class _MaxPooling(_Pooling):
+class _MaxPooling(BasePooling):
     """The maximum of each window (a tie sends its gradient to the first maximum)."""
 
+    pool_mode = "max"
     op = staticmethod(ops_pool.max_pool)
 
     def tiling_pool_size(self):
@@ -84,9 +90,10 @@ class _MaxPooling(_Pooling):
         return None
 
 
-class _AveragePooling(_Pooling):
+class _AveragePooling(BasePooling):
     """The mean of each window; with ``'same'`` padding only real inputs are averaged."""
 
+    pool_mode = "average"
     op = staticmethod(ops_pool.avg_pool)
 
 
@@ -118,11 +125,13 @@ MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
 AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D
 
 
-class _StochasticPooling(_Pooling):
+class _StochasticPooling(BasePooling):
     """Stochastic pooling (Zeiler & Fergus 2013): in training, each window outputs one of its
     (non-negative) activations, drawn with probability proportional to its value; at inference,
     the probability-weighted average ``sum(a_i^2) / sum(a_i)``. A regularizer for the pooling
     stage: place it after a ReLU."""
+
+    pool_mode = "stochastic"
 
     def call(self, inputs, training=False):
         return ops_pool.stochastic_pool(
@@ -147,9 +156,13 @@ class StochasticPooling3D(_StochasticPooling):
     rank = 3
 
 
-class _GlobalPooling(Layer):
+class BaseGlobalPooling(Layer):
+    """The global pooling layers' base (Keras 3's name), one value per channel;
+    ``pool_mode`` (``"max"``, ``"average"``) as ``BasePooling``'s."""
+
     rank = 2
     op = None
+    pool_mode = None
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)
@@ -175,11 +188,13 @@ class _GlobalPooling(Layer):
         return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
 
 
-class _GlobalMax(_GlobalPooling):
+class _GlobalMax(BaseGlobalPooling):
+    pool_mode = "max"
     op = staticmethod(ops_pool.global_max_pool)
 
 
-class _GlobalAverage(_GlobalPooling):
+class _GlobalAverage(BaseGlobalPooling):
+    pool_mode = "average"
     op = staticmethod(ops_pool.global_avg_pool)
 
 

@@ -93,9 +93,9 @@ def run(call_list, xs, replace=None, stop=None) -> dict:
 
 
 def _takes_list(layer) -> bool:
-    from ..layers.merging import _Merge
+    from ..layers.merging import Merge
 
-    return isinstance(layer, _Merge)
+    return isinstance(layer, Merge)
 
 
 def to_array(value) -> np.ndarray:

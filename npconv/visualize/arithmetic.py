@@ -57,7 +57,7 @@ def layer_spec(layer, in_shapes, out_shape, channels_first=False) -> dict:
     from ..functions.padding import spatial_pads
     from ..layers import core, merging, normalization, pooling
     from ..layers.activation_layers import ELU, LeakyReLU, ReLU, Softmax
-    from ..layers.convolutional import BaseConv, _ZeroPadding
+    from ..layers.convolutional import BaseConv, BaseZeroPadding
 
     def w(v):
         return None if v is None else np.asarray(getattr(v, "data", v), np.float32)
@@ -70,19 +70,19 @@ def layer_spec(layer, in_shapes, out_shape, channels_first=False) -> dict:
                 "strides": list(layer.strides), "dilation": list(layer.dilation_rate),
                 "pads": [p[0] for p in pads], "groups": layer.groups,
                 "activation": activation_name(layer.activation)}
-    if isinstance(layer, (pooling._MaxPooling, pooling._AveragePooling)):
+    if isinstance(layer, pooling.BasePooling) and layer.pool_mode in ("max", "average"):
         pads = spatial_pads(in_shapes[0][:-1], layer.pool_size, layer.padding, layer.strides)
-        return {"op": "max" if isinstance(layer, pooling._MaxPooling) else "avg",
+        return {"op": "max" if layer.pool_mode == "max" else "avg",
                 "pool": list(layer.pool_size), "strides": list(layer.strides),
                 "pads": [p[0] for p in pads]}
-    if isinstance(layer, pooling._GlobalPooling):
-        return {"op": "gmax" if isinstance(layer, pooling._GlobalMax) else "gavg"}
+    if isinstance(layer, pooling.BaseGlobalPooling):
+        return {"op": "gmax" if layer.pool_mode == "max" else "gavg"}
     if isinstance(layer, core.Dense) and layer.built:
         return {"op": "dense", "kernel": w(layer.kernel), "bias": w(layer.bias),
                 "activation": activation_name(layer.activation)}
     if isinstance(layer, normalization.BatchNormalization) and layer.built:
         rank = len(in_shapes[0]) + 1
-        axis = layer._axis
+        axis = layer.axis % rank
         if channels_first and rank >= 3:
             axis = rank - 1 if axis == 1 else (axis - 1 if axis > 1 else axis)
         if axis != rank - 1:
@@ -112,14 +112,14 @@ def layer_spec(layer, in_shapes, out_shape, channels_first=False) -> dict:
         return {"op": "copy"}
     if isinstance(layer, (core.Flatten, core.Reshape)) and not channels_first:
         return {"op": "copy"}
-    if isinstance(layer, _ZeroPadding):
+    if isinstance(layer, BaseZeroPadding):
         return {"op": "pad", "pads": [p[0] for p in layer.padding]}
     if isinstance(layer, merging.Concatenate):
         rank = len(out_shape) + 1
         if layer.axis % rank == rank - 1 or (channels_first and layer.axis % rank == 1):
             return {"op": "concat", "sizes": [s[-1] for s in in_shapes]}
         return {"op": "none"}
-    if isinstance(layer, merging._Merge):
+    if isinstance(layer, merging.Merge):
         kind = {merging.Add: "add", merging.Subtract: "sub", merging.Multiply: "mul",
                 merging.Average: "avg", merging.Maximum: "max", merging.Minimum: "min"}
         op = kind.get(type(layer))
