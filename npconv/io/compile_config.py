@@ -35,7 +35,7 @@ def compile_config(model) -> dict | None:
         "optimizer": optimizers.serialize(model.optimizer),
         "loss": [_loss_entry(loss) for loss in model.compiled_losses],
         "loss_weights": [float(w) for w in model.loss_weights],
-        "metrics": [_spec_entry(spec) for spec in model._metric_specs],
+        "metrics": [_spec_entry(spec) for spec in model.metric_specs],
     }
 
 
@@ -105,7 +105,7 @@ def compile_from_config(model, config, custom_objects):
         )
     model.compile(optimizer=optimizer, loss=loss, loss_weights=weights)
     # compile() reshapes its metrics argument; the saved per-output list is already that shape
-    model._metric_specs = specs
+    model.metric_specs = specs
 
 
 def _list(config, key):

@@ -337,7 +337,7 @@ def training_config(model):
     try:
         optimizer = _optimizer_config(model.optimizer)
         losses = [_loss_entry(loss) for loss in model.compiled_losses]
-        metrics = [_metrics_entry(spec) for spec in model._metric_specs]
+        metrics = [_metrics_entry(spec) for spec in model.metric_specs]
     except ValueError as e:
         return None, str(e)
     single = len(losses) == 1

@@ -112,7 +112,7 @@ class Trainer:
                     f"compile() got {len(self.loss_weights)} loss_weights for {n_out} outputs"
                 )
         self.loss = loss
-        self._metric_specs = _metric_specs(metrics, n_out, names)
+        self.metric_specs = _metric_specs(metrics, n_out, names)
         self._loss_trackers = [M.Mean(name="loss")]
         if n_out > 1:
             self._loss_trackers += [M.Mean(name=f"{n}_loss") for n in names]
@@ -159,7 +159,7 @@ class Trainer:
         out = []
         if self.compiled and (self._has_compiled_loss() or not self._overrides("train_step")):
             out += list(self._loss_trackers)  # kept only where a default step updates them
-        if self.compiled and any(self._metric_specs):
+        if self.compiled and any(self.metric_specs):
             out.append(self._compile_metrics)
         for m in getattr(self, "_tracked_metrics", []):
             if all(m is not known for known in out):
@@ -167,13 +167,14 @@ class Trainer:
         return out
 
     @property
-    def _metric_specs(self):
-        """``compile(metrics=...)`` as one list per output; setting it (as loading a model
-        file does) makes a new ``compile_metrics`` container for them."""
+    def metric_specs(self):
+        """``compile(metrics=...)`` as one list per output; setting it makes a new
+        ``compile_metrics`` container for them. ``npconv.io`` writes them to model files and
+        sets them on loading. npconv's own name, not a Keras one."""
         return self._compile_metrics.specs
 
-    @_metric_specs.setter
-    def _metric_specs(self, specs):
+    @metric_specs.setter
+    def metric_specs(self, specs):
         self._compile_metrics = CompileMetrics(specs, self._output_names())
 
     @property
@@ -266,7 +267,7 @@ class Trainer:
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         """Update the compiled metrics with this batch; return ``get_metrics_result()``."""
-        if self.compiled and y is not None and any(self._metric_specs):
+        if self.compiled and y is not None and any(self.metric_specs):
             self._compile_metrics.update_state(y, y_pred, sample_weight)
         return self.get_metrics_result()
 

@@ -342,9 +342,9 @@ def test_compile_settings_round_trip(tmp_path):
     ]
     assert loaded.compiled_losses[1].get_config() == model.compiled_losses[1].get_config()
     assert loaded.loss_weights == [1.0, 0.25]
-    specs = loaded._metric_specs
+    specs = loaded.metric_specs
     assert specs[0][0] == "accuracy" and specs[1] == ["mae"]
-    assert specs[0][1].get_config() == model._metric_specs[0][1].get_config()
+    assert specs[0][1].get_config() == model.metric_specs[0][1].get_config()
     x = [RNG.normal(size=(4, 6)).astype("float32") for _ in range(2)]
     y = [np.eye(3, dtype="float32")[[0, 1, 2, 0]], np.zeros((4, 1), "float32")]
     assert loaded.evaluate(x, y, verbose=0) == model.evaluate(x, y, verbose=0)

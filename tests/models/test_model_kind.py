@@ -104,3 +104,14 @@ def test_sequential_input_layer_is_the_one_it_started_with():
     first = layers.InputLayer(shape=(4,))
     assert npconv.Sequential([first, layers.Dense(2)]).input_layer is first
     assert npconv.Sequential([layers.Dense(2, input_shape=(4,))]).input_layer is None
+
+
+def test_metric_specs_hold_compile_metrics_per_output_and_setting_them_takes_effect():
+    inp = npconv.Input((4,), name="x")
+    model = npconv.Model(inp, [layers.Dense(2, name="a")(inp), layers.Dense(1, name="b")(inp)])
+    model.compile("sgd", "mse", metrics={"b": "mae"})
+    assert model.metric_specs == [None, ["mae"]]
+    model.metric_specs = [["mse"], None]  # as loading a model file does
+    x = np.ones((2, 4), np.float32)
+    logs = model.evaluate(x, [np.zeros((2, 2)), np.zeros((2, 1))], verbose=0, return_dict=True)
+    assert "a_mse" in logs and "b_mae" not in logs
