@@ -127,8 +127,7 @@ class BackupAndRestore(Callback):
         if restored is None:
             return
         epoch, step = restored
-        self.model._initial_epoch = epoch
-        self.model._initial_step = step
+        self.model.set_resume_point(epoch, step)
         self._epoch, self._step = epoch, step
         self._saved_at = (epoch, step)
         self._resume = (epoch, step) if step else None
@@ -168,7 +167,7 @@ class BackupAndRestore(Callback):
             self._save()
 
     def on_train_end(self, logs=None):
-        if getattr(self.model, "_fit_interrupted", False):
+        if self.model.fit_interrupted:
             if self.save_freq is not False and self._position() != self._saved_at:
                 self._save()
             if self._saved_at is not None:

@@ -63,6 +63,19 @@ class Trainer:
         # True after a fit that Ctrl-C stopped, so callbacks can tell it from a finished one.
         self._fit_interrupted = False
 
+    def set_resume_point(self, epoch, step=0):
+        """Make the ``fit`` under way start at ``epoch`` (0-based) and skip the first ``step``
+        batches of it: ``BackupAndRestore`` calls this from ``on_train_begin`` once it restored
+        a backup. npconv's own name; a Keras-style callback setting ``_initial_epoch`` works
+        too."""
+        self._initial_epoch, self._initial_step = int(epoch), int(step)
+
+    @property
+    def fit_interrupted(self) -> bool:
+        """Whether the last ``fit`` was stopped by Ctrl-C rather than finished, for callbacks'
+        ``on_train_end`` (``BackupAndRestore`` keeps its backup then). npconv's own name."""
+        return self._fit_interrupted
+
     # compile
     def compile(
         self,

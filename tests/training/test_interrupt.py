@@ -94,13 +94,13 @@ def test_ctrl_c_mid_epoch_stops_after_the_batch(capsys):
         r"batch, the last one finished; the History returned has the 1 finished epoch\(s\)\.",
         lines[0],
     )
-    assert model._fit_interrupted
+    assert model.fit_interrupted
     assert signal.getsignal(signal.SIGINT) is previous  # the handler was put back
     # the model trains on normally afterwards
     counter2 = Counter()
     history = model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0, callbacks=[counter2])
     assert history.epoch == [0] and len(counter2.batches) == 5
-    assert not model._fit_interrupted
+    assert not model.fit_interrupted
 
 
 def test_ctrl_c_during_epoch_end_keeps_that_epoch(capsys):
