@@ -655,7 +655,7 @@ def _weighted_layers(container):
 def _keras3_variables(layer):
     """A layer's variables in Keras 3's saving order: those created trainable, then the others
     (``_trainable_variables + _non_trainable_variables``), whatever freezing did since."""
-    variables = layer._all_weights()
+    variables = layer.variables
     first = [v for v in variables if getattr(v, "layer_trainable", v.trainable)]
     return first + [v for v in variables if not getattr(v, "layer_trainable", v.trainable)]
 
