@@ -24,7 +24,7 @@ def optimizer_state(model):
     if optimizer is None:
         return None
     index = {id(v): i for i, v in enumerate(model.weights)}
-    tracked = list(getattr(optimizer, "_trainable_variables", []))
+    tracked = optimizer.built_variables
     if any(id(v) not in index for v in tracked):
         warnings.warn(
             f"Optimizer '{optimizer.name}' updates variables outside model '{model.name}'; its "

@@ -518,6 +518,13 @@ class Optimizer:
         """The optimizer's state Variables, in Keras's order (see the class docstring)."""
         return list(self._variables)
 
+    @property
+    def built_variables(self):
+        """The variables ``build`` made slots for, in slot order: ``npconv.io`` saves their
+        places among the model's weights, so that loading builds the optimizer on the same
+        ones. npconv's own name."""
+        return list(self._trainable_variables)
+
     # ------------------------------------------------------------------ applying gradients
     def apply_gradients(self, grads_and_vars):
         """Update each variable from its gradient: ``[(grad, variable), ...]``; a ``None``
