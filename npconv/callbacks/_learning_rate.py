@@ -55,9 +55,10 @@ def get_learning_rate(optimizer) -> float:
 
 
 def has_schedule(optimizer) -> bool:
-    """Whether the rate comes from a schedule (Keras keeps it in ``optimizer._learning_rate``)."""
+    """Whether the rate comes from a schedule (npconv's optimizers name it
+    ``learning_rate_schedule``)."""
     return is_schedule(optimizer.learning_rate) or is_schedule(
-        getattr(optimizer, "_learning_rate", None)
+        getattr(optimizer, "learning_rate_schedule", None)
     )
 
 

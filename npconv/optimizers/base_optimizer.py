@@ -404,6 +404,12 @@ class Optimizer:
     # Keras 2's name for it
     lr = learning_rate
 
+    @property
+    def learning_rate_schedule(self):
+        """The schedule (or callable) the rate comes from, else None: the learning-rate
+        callbacks refuse to set a scheduled rate, as Keras 3 does. npconv's own name."""
+        return None if isinstance(self._learning_rate, ScalarVariable) else self._learning_rate
+
     def _scheduled_rate(self):
         rate = self._learning_rate
         if isinstance(rate, _schedules.LearningRateSchedule) or self._lr_wants_step:

@@ -216,8 +216,8 @@ def test_schedule_learning_rate_serializes():
     lr = schedules.CosineDecay(0.1, 100, alpha=0.1, warmup_target=0.2, warmup_steps=10)
     opt = optimizers.Adam(learning_rate=lr)
     again = optimizers.deserialize(json.loads(json.dumps(optimizers.serialize(opt))))
-    assert isinstance(again._learning_rate, schedules.CosineDecay)
-    assert again._learning_rate.get_config() == lr.get_config()
+    assert isinstance(again.learning_rate_schedule, schedules.CosineDecay)
+    assert again.learning_rate_schedule.get_config() == lr.get_config()
 
 
 def test_names_are_unique_and_kept_by_config():
@@ -581,4 +581,4 @@ def test_custom_schedule_via_custom_objects():
     with pytest.raises(ValueError, match="custom_objects"):
         optimizers.deserialize(config)
     again = optimizers.deserialize(config, custom_objects={"Halving": Halving})
-    assert isinstance(again._learning_rate, Halving)
+    assert isinstance(again.learning_rate_schedule, Halving)
