@@ -286,7 +286,7 @@ class Layer:
         training = resolve_training(self, training)
         if _takes_training(type(self)):
             kwargs["training"] = training if self._passes_training else bool(training)
-        with _training_context(training):
+        with training_context(training):
             outputs = self.call(inputs, **kwargs)
         if self.activity_regularizer is not None:
             from ..functions import array
@@ -453,7 +453,9 @@ def resolve_training(layer, training):
 
 
 @contextlib.contextmanager
-def _training_context(training):
+def training_context(training):
+    """Run the block with ``current_training()`` answering ``training``: a layer's call and a
+    functional model's direct run (``npconv.models``), so that nested calls inherit the flag."""
     previous = current_training()
     _CALL.training = training
     try:

@@ -15,10 +15,10 @@ from __future__ import annotations
 from ..autograd import is_grad_enabled
 from ..layers.base import (
     Layer,
-    _training_context,
     format_shape,
     resolve_training,
     trace_output_shape,
+    training_context,
 )
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import KerasTensor
@@ -157,7 +157,7 @@ class Model(Trainer, Layer):
     def __call__(self, inputs, training=None, **kwargs):
         if self._functional and not _symbolic(inputs):
             training = resolve_training(self, training)
-            with _training_context(training):
+            with training_context(training):
                 return self._run_graph(inputs, training)
         return super().__call__(inputs, training=training, **kwargs)
 

@@ -1,6 +1,7 @@
 """The named bases and methods other packages (the ONNX exporter, ``npconv.visualize``) ask of
 layers instead of importing their private classes: ``BasePooling``/``BaseGlobalPooling`` with
-``pool_mode``, ``BaseZeroPadding.pad_width()`` and the ``Merge`` base."""
+``pool_mode``, ``BaseZeroPadding.pad_width()``, the ``Merge`` base, and ``training_context``
+(which ``npconv.models`` runs a functional model in)."""
 
 import numpy as np
 
@@ -41,3 +42,15 @@ def test_merging_layers_share_the_merge_base():
                  "Dot"):
         assert issubclass(getattr(layers, name), Merge), name
     assert not issubclass(layers.Dense, Merge)
+
+
+def test_training_context_sets_the_flag_nested_calls_read_and_restores_it():
+    from npconv.layers.base import current_training, training_context
+
+    assert current_training() is None
+    with training_context(True):
+        assert current_training() is True
+        with training_context(False):
+            assert current_training() is False
+        assert current_training() is True
+    assert current_training() is None
