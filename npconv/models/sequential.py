@@ -95,7 +95,7 @@ class Sequential(Model):
             x = InputLayer(batch_shape=self.built_input_shape, name=f"{self.name}_input").output
         start, nodes = x, []
         for layer in self._stack:
-            x = layer._call_symbolic(x)
+            x = layer(x)  # on a Keras tensor: records the call, as Keras 3 builds a Sequential
             nodes.append((layer, x.node if isinstance(x, KerasTensor) else x[0].node))
         self._graph = (start, nodes)
 
