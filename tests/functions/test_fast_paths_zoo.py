@@ -2,7 +2,12 @@
 the plain reference beside it."""
 
 import numpy as np
+import pytest
 
+from npconv import layers
+from npconv.autograd.gradcheck import gradcheck
+from npconv.functions import activations as A
+from npconv.functions import conv_transpose as CT
 from npconv.functions import embedding as E
 
 rng = np.random.default_rng(7)
@@ -23,3 +28,33 @@ def test_embedding_table_gradient_matches_add_at_with_many_repeats():
                                   E.table_gradient_reference(distinct, gy, (15, 2)))
     empty = np.zeros((0, 3), np.int64)
     assert not E.table_gradient(empty, np.zeros((0, 3, 2)), (4, 2)).any()
+
+
+@pytest.mark.parametrize("case", [
+    dict(strides=2, padding="same"),
+    dict(strides=3, padding="valid", output_padding=1),  # trailing outputs: bias only
+    dict(strides=(1, 2), padding="valid", data_format="channels_first"),
+])
+def test_conv_transpose_fused_relu_is_relu_of_conv_transpose(case):
+    x = rng.standard_normal((2, 4, 3, 3))
+    kernel = rng.standard_normal((3, 3, 2, 3))
+    if case.get("data_format") == "channels_first":
+        x = x.transpose(0, 3, 1, 2)
+    bias = rng.standard_normal(2)
+    fused = CT.conv_transpose(x, kernel, bias, **case, activation="relu")
+    plain = A.relu(CT.conv_transpose(x, kernel, bias, **case))
+    np.testing.assert_array_equal(fused.data, plain.data)
+    assert (fused.data == 0).any() and (fused.data > 0).any()
+    gradcheck(lambda a, k, b: CT.conv_transpose(a, k, b, **case, activation="relu"),
+              x, kernel, bias)
+
+
+def test_conv2d_transpose_layer_relu_matches_separate_activation():
+    x = rng.standard_normal((2, 5, 5, 3)).astype(np.float32)
+    fused = layers.Conv2DTranspose(4, 3, strides=2, padding="same", activation="relu")
+    plain = layers.Conv2DTranspose(4, 3, strides=2, padding="same")
+    fused(x), plain(x)  # build
+    plain.set_weights(fused.get_weights())
+    np.testing.assert_array_equal(fused(x).data, np.maximum(plain(x).data, 0))
+    with pytest.raises(ValueError, match="activation must be None or 'relu'"):
+        CT.conv_transpose(x, fused.kernel, activation="tanh")
