@@ -5,10 +5,12 @@ import numpy as np
 import pytest
 
 from npconv import layers
+from npconv.autograd import Tensor
 from npconv.autograd.gradcheck import gradcheck
 from npconv.functions import activations as A
 from npconv.functions import conv_transpose as CT
 from npconv.functions import embedding as E
+from npconv.functions import pooling as P
 
 rng = np.random.default_rng(7)
 
@@ -58,3 +60,21 @@ def test_conv2d_transpose_layer_relu_matches_separate_activation():
     np.testing.assert_array_equal(fused(x).data, np.maximum(plain(x).data, 0))
     with pytest.raises(ValueError, match="activation must be None or 'relu'"):
         CT.conv_transpose(x, fused.kernel, activation="tanh")
+
+
+@pytest.mark.parametrize("shape,pool,strides,padding", [
+    ((3, 6, 4), 2, None, "valid"),
+    ((2, 5, 7, 3), (2, 2), None, "same"),  # odd sizes: border windows with fewer inputs
+    ((2, 4, 5, 4, 2), (2, 2, 2), None, "valid"),  # a remainder left out
+    ((2, 7, 7, 2), (2, 3), (3, 3), "same"),  # strides longer than the window
+])
+def test_max_pool_disjoint_backward_matches_reference_with_ties(shape, pool, strides, padding):
+    # small integers: many tied maxima, whose gradient must reach the first in window order
+    x = rng.integers(0, 3, shape).astype(np.float64)
+    gy_shape = P.max_pool(x, pool, strides, padding).shape
+    gy = rng.standard_normal(gy_shape)
+    got, want = Tensor(x, requires_grad=True), Tensor(x, requires_grad=True)
+    (P.max_pool(got, pool, strides, padding) * Tensor(gy)).sum().backward()
+    (P.max_pool_reference(want, pool, strides, padding) * Tensor(gy)).sum().backward()
+    np.testing.assert_array_equal(got.grad, want.grad)
+    assert np.count_nonzero(got.grad) == np.count_nonzero(gy)  # one element per window
