@@ -5,12 +5,14 @@ import numpy as np
 import pytest
 
 from npconv import layers
-from npconv.autograd import Tensor
+from npconv.autograd import Tensor, no_grad
 from npconv.autograd.gradcheck import gradcheck
 from npconv.functions import activations as A
+from npconv.functions import conv as ops_conv
 from npconv.functions import conv_transpose as CT
 from npconv.functions import embedding as E
 from npconv.functions import pooling as P
+from npconv.models import Sequential
 
 rng = np.random.default_rng(7)
 
@@ -78,3 +80,27 @@ def test_max_pool_disjoint_backward_matches_reference_with_ties(shape, pool, str
     (P.max_pool_reference(want, pool, strides, padding) * Tensor(gy)).sum().backward()
     np.testing.assert_array_equal(got.grad, want.grad)
     assert np.count_nonzero(got.grad) == np.count_nonzero(gy)  # one element per window
+
+
+@pytest.mark.parametrize("size, fused", [(8, 1), (7, 0)])  # 'same' pools tile only even sizes
+def test_predict_fuses_conv_with_same_max_pooling_where_the_windows_tile(size, fused,
+                                                                        monkeypatch):
+    m = Sequential([
+        layers.Input((size, size, 2)),
+        layers.Conv2D(4, 3, padding="same", activation="relu"),
+        layers.MaxPooling2D(2, padding="same"),
+        layers.Flatten(),
+        layers.Dense(3),
+    ])
+    calls = []
+    original = ops_conv.conv_max_pool
+    monkeypatch.setattr(ops_conv, "conv_max_pool",
+                        lambda *a, **k: calls.append(1) or original(*a, **k))
+    x = rng.standard_normal((6, size, size, 2)).astype(np.float32)
+    out = m.predict(x, batch_size=6, verbose=0)
+    assert len(calls) == fused
+    with no_grad():
+        expected = x
+        for layer in m.layers:
+            expected = layer(expected, training=False)
+    np.testing.assert_array_equal(out, expected.data)
