@@ -104,3 +104,22 @@ def test_predict_fuses_conv_with_same_max_pooling_where_the_windows_tile(size, f
         for layer in m.layers:
             expected = layer(expected, training=False)
     np.testing.assert_array_equal(out, expected.data)
+
+
+@pytest.mark.parametrize("shape,pool,data_format,padding", [
+    ((3, 8, 2), 2, "channels_last", "valid"),
+    ((2, 6, 4, 3), (2, 2), "channels_last", "valid"),
+    ((2, 6, 9, 3), (3, 3), "channels_last", "valid"),
+    ((2, 3, 6, 4), (3, 2), "channels_first", "valid"),
+    ((2, 4, 6, 2, 3), (2, 3, 1), "channels_last", "valid"),
+    ((2, 5, 6, 3), (3, 3), "channels_last", "same"),  # padded windows: the general loop
+])
+def test_avg_pool_tiled_backward_matches_reference(shape, pool, data_format, padding):
+    kw = dict(data_format=data_format, padding=padding)
+    x = rng.standard_normal(shape)
+    gy = rng.standard_normal(P.avg_pool(x, pool, **kw).shape)
+    got, want = Tensor(x, requires_grad=True), Tensor(x, requires_grad=True)
+    (P.avg_pool(got, pool, **kw) * Tensor(gy)).sum().backward()
+    (P.avg_pool_reference(want, pool, **kw) * Tensor(gy)).sum().backward()
+    np.testing.assert_allclose(got.grad, want.grad, rtol=1e-15, atol=0)
+    gradcheck(lambda a: P.avg_pool(a, pool, **kw), x)
