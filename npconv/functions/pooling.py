@@ -569,7 +569,25 @@ def _check(name, x, pool_size, strides, padding, data_format):
         )
     if value == "same" and any(n == 0 for n in spatial):
         raise ValueError(f"{name}: input of shape {shape} has an empty spatial axis")
-    return _Windows(shape, pool, strides, value, first)
+    return _windows(shape, pool, strides, value, first)
+
+
+# A model pools the same shapes on every step: the window geometry is computed once per
+# (shape, pool, strides, padding, layout) and kept (read only after construction). Measured:
+# ``_check`` 56 us a call when building ``_Windows`` each time, of LeNet's ~0.5 ms of fixed
+# per-step cost in predict.
+_WINDOWS_CACHE = {}
+_WINDOWS_CACHE_SIZE = 256
+
+
+def _windows(shape, pool, strides, padding, channels_first):
+    key = (shape, pool, strides, padding, channels_first)
+    windows = _WINDOWS_CACHE.get(key)
+    if windows is None:
+        if len(_WINDOWS_CACHE) >= _WINDOWS_CACHE_SIZE:
+            _WINDOWS_CACHE.clear()
+        windows = _WINDOWS_CACHE[key] = _Windows(shape, pool, strides, padding, channels_first)
+    return windows
 
 
 def _check_global(name, x, data_format):
