@@ -30,6 +30,10 @@ convolution's gradient with respect to z, evaluated at ``gy = x``:
                gkernel= kernel gradient of conv(gy, .) at x   (kernels.backward, kernel only)
                gbias  = gy summed over batch and space
 
+``activation='relu'`` applies the ReLU that a layer's ``activation='relu'`` would apply next,
+in place on the fresh output (no second output-sized array), and its backward masks ``gy`` by
+``y > 0`` first, exactly what the separate ReLU's backward does.
+
 so the plans, chunking and threads of ``npconv.backend.numpy.conv`` (``kernels``) serve both
 the convolution and its transpose. The pads of that convolution follow Keras's backend-neutral
 rule (``keras.src.backend.common.backend_utils``): the ``stride``-dilated input padded by
@@ -82,7 +86,8 @@ class ConvTranspose(Function):
     ``crops``: per axis, how many trailing outputs no input reaches (zero plus bias).
     """
 
-    def __init__(self, strides, dilation, pads, crops, channels_first):
+    def __init__(self, strides, dilation, pads, crops, channels_first, activation=None):
+        self.relu = activation == "relu"
         self.strides = strides
         self.dilation = dilation
         self.pads = pads
@@ -130,12 +135,18 @@ class ConvTranspose(Function):
             if bias is not None:
                 yl = xp.moveaxis(y, 1, -1) if self.channels_first else y
                 yl += bias.astype(dtype, copy=False)
+        if self.relu:
+            xp.maximum(y, 0, out=y)
+            self.y = y if any(self.needs_grad) else None  # the backward's mask
         return y
 
     def backward(self, gy):
         need_x, need_w = self.needs_grad[:2]
         need_b = self.bias_dtype is not None and self.needs_grad[2]
         gx = gw = gb = None
+        if self.relu:
+            gy = _relu_gradient(gy, self.y)
+            self.y = None
         if need_x or need_w:
             # the convolution conv(g, kernel) of the reached part of gy: gx is its output,
             # gkernel its kernel gradient at output gradient x
@@ -153,6 +164,11 @@ class ConvTranspose(Function):
             gb = gy.sum(axis=axes).astype(self.bias_dtype, copy=False)
         self.x = self.kernel = None
         return (gx, gw) if self.bias_dtype is None else (gx, gw, gb)
+
+
+def _relu_gradient(gy, y):
+    """``gy`` where ``y > 0``, else 0 (the ReLU's backward, NaN-free where ``y`` is 0)."""
+    return xp.multiply(gy, y > 0, dtype=gy.dtype)
 
 
 # --- argument checking ----------------------------------------------------------------------
@@ -236,16 +252,21 @@ def _check(x, kernel, bias, strides, padding, output_padding, dilation_rate, dat
 
 
 def conv_transpose(x, kernel, bias=None, strides=1, padding="valid", output_padding=None,
-                   dilation_rate=1, data_format="channels_last") -> Tensor:
+                   dilation_rate=1, data_format="channels_last", activation=None) -> Tensor:
     """N-d transposed convolution as Keras's ``Conv*DTranspose``; see the module docstring.
 
     ``output_padding`` (``None``, an int or one per axis, each below its stride or dilation)
     adds outputs at the end of each axis, to pick one of the lengths that a strided
-    convolution maps to the same input length."""
+    convolution maps to the same input length. ``activation='relu'`` returns
+    ``relu(conv_transpose(...))`` as one op (the same numbers)."""
+    if activation not in (None, "relu"):
+        raise ValueError(
+            f"conv_transpose: activation must be None or 'relu', got {activation!r}"
+        )
     x, kernel = as_tensor(x), as_tensor(kernel)
     bias = None if bias is None else as_tensor(bias)
     strides, dilation, pads, crops, first = _check(
         x, kernel, bias, strides, padding, output_padding, dilation_rate, data_format
     )
-    op = ConvTranspose(strides, dilation, pads, crops, first)
+    op = ConvTranspose(strides, dilation, pads, crops, first, activation)
     return op(x, kernel) if bias is None else op(x, kernel, bias)

@@ -45,6 +45,12 @@ _AXES_FIRST = {
 }
 
 
+def _pool_tiles(shape, pool_size):
+    """Whether windows of ``pool_size`` tile the spatial axes of a channels-last ``shape``
+    exactly (no remainder), where 'same' pooling pads nothing and equals 'valid'."""
+    return all(n % k == 0 for n, k in zip(shape[1:-1], pool_size))
+
+
 class SpatialRank:
     """Mixin for layers over ``rank`` spatial axes plus batch and channels (``data_format``):
     the input rank and the axes named in shape errors."""
@@ -280,6 +286,8 @@ class BaseConv(ConvArguments, Layer):
             return None
         x = as_tensor(inputs)
         self.check_input_shape((None, *x.shape[1:]))
+        if pool.padding == "same" and not _pool_tiles(self._output_shape(x.shape, 1), pool_size):
+            return None
         self._losses = []
         return ops_conv.conv_max_pool(
             x,

@@ -87,14 +87,18 @@ class BaseConvTranspose(ConvArguments, Layer):
         self._add_bias(self.filters)
 
     def call(self, inputs, training=False):
+        # a plain ReLU runs fused into the transposed convolution (same numbers, one array
+        # fewer)
+        fused = self.activation is activations_module.relu
         y = ops_conv_transpose.conv_transpose(
             inputs,
             self.kernel,
             self.bias,
             output_padding=self.output_padding,
             **self._window_kwargs(),
+            activation="relu" if fused else None,
         )
-        return self.activation(y)
+        return y if fused else self.activation(y)
 
     def compute_output_shape(self, input_shape):
         first = self.data_format == "channels_first"

@@ -81,10 +81,12 @@ class _MaxPooling(BasePooling):
     op = staticmethod(ops_pool.max_pool)
 
     def tiling_pool_size(self):
-        """``pool_size`` when this layer's windows tile its input ('valid' padding, strides
-        equal to the pool, no activity regularizer), so that the convolution before it may run
-        with it as one op in inference (``models.fusion``); else ``None``."""
-        if (self.padding == "valid" and tuple(self.strides) == tuple(self.pool_size)
+        """``pool_size`` when this layer's windows tile its input (strides equal to the pool,
+        no activity regularizer), so that the convolution before it may run with it as one op
+        in inference (``models.fusion``); else ``None``. With 'same' padding they tile only an
+        input whose spatial sizes are multiples of the pool (then 'same' pads nothing and
+        equals 'valid'): the caller checks that on the actual input (``Conv.call_pooled``)."""
+        if (self.padding in ("valid", "same") and tuple(self.strides) == tuple(self.pool_size)
                 and self.activity_regularizer is None):
             return tuple(self.pool_size)
         return None
