@@ -156,14 +156,16 @@ def timed_pass(call, batches_per_epoch, min_batches, min_seconds, clock=time.per
 
     The first call runs the epochs ``min_batches`` needs; each further call as many as the rate
     so far says the rest of the pass needs, so a pass is one to a few calls and each call's
-    start-up counts once. Returns ``{"batches", "seconds", "calls"}``."""
-    batches, calls, elapsed = 0, 0, 0.0
+    start-up counts once. Returns ``{"batches", "seconds", "calls"}``, ``calls`` a list of
+    ``[epochs, seconds]`` per call (a call much slower per epoch than the next shows a start-up
+    or a retrace in it)."""
+    batches, elapsed, calls = 0, 0.0, []
     epochs = max(1, math.ceil(min_batches / batches_per_epoch))
     start = clock()
     while True:
         call(epochs)
-        calls += 1
         batches += epochs * batches_per_epoch
+        calls.append([epochs, clock() - start - elapsed])
         elapsed = clock() - start
         if batches >= min_batches and elapsed >= min_seconds:
             return {"batches": batches, "seconds": elapsed, "calls": calls}

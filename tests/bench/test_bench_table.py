@@ -39,7 +39,9 @@ def test_fast_model_runs_until_ten_seconds_in_whole_epochs():
     # first call: the 5 epochs 50 batches need (0.8 s); then enough epochs for the rest of 10 s
     assert fake.calls[0] == 5 and all(isinstance(e, int) and e >= 1 for e in fake.calls)
     assert done["seconds"] >= 10.0 and done["batches"] >= 50
-    assert done["batches"] == 10 * sum(fake.calls) and done["calls"] == len(fake.calls)
+    assert done["batches"] == 10 * sum(fake.calls)
+    assert [e for e, _ in done["calls"]] == fake.calls
+    assert sum(t for _, t in done["calls"]) == pytest.approx(done["seconds"])
     assert done["seconds"] == pytest.approx(fake.now - 100.0)
     assert len(fake.calls) <= 3  # start-up counted a few times, not once per epoch
     assert done["seconds"] < 10.0 + 1.0  # and the pass does not overshoot by much
@@ -49,7 +51,7 @@ def test_slow_model_runs_at_least_fifty_batches():
     fake = FakeModel(batches_per_epoch=13, seconds_per_batch=1.0)
     done = _bench.timed_pass(fake, 13, min_batches=50, min_seconds=10.0, clock=fake.clock)
     assert fake.calls == [4]  # 52 batches: whole epochs, past both limits in one call
-    assert done == {"batches": 52, "seconds": 52.0, "calls": 1}
+    assert done == {"batches": 52, "seconds": 52.0, "calls": [[4, 52.0]]}
 
 
 def test_quick_pass_has_no_minimum_time():
