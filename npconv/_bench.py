@@ -13,8 +13,10 @@ What is timed, the same way in every framework:
   forward, loss, ``backward``, ``step`` per batch, ``torch.set_num_threads`` = the cores this
   process may use). Prediction: ``model.predict(x, batch_size)``, or PyTorch's ``eval()`` and
   ``no_grad()`` forward batch by batch, the outputs concatenated.
-- ``x`` holds ``--data-samples`` samples (6,400 by default, rounded up to whole batches). A
-  warm-up of ``--warmup-batches`` batches of each (Keras traces its graph then) is not timed.
+- ``x`` holds ``--data-samples`` samples (6,400 by default, rounded up to whole batches): one
+  ``predict`` call runs over all of it; a training epoch over its first ``--min-batches``
+  batches at most. A warm-up of ``--warmup-batches`` batches of each (Keras traces its graph
+  then) is not timed.
 - A timed pass then repeats whole calls until it has run at least ``--min-batches`` batches
   (50) AND lasted at least ``--min-seconds`` (10 s): a training call runs as many epochs as the
   rate so far says the pass still needs, so each framework's per-``fit``/``predict`` start-up is
@@ -204,9 +206,13 @@ def _cores():
 
 
 def data_batches(name, settings):
-    """Batches in the data set a pass runs epochs of: ``data_samples`` rounded up to whole
-    batches, at least one."""
-    return max(1, math.ceil(settings["data_samples"] / MODELS[name]["batch"]))
+    """``(train, predict)``: the batches in the epochs of a training pass and of a prediction
+    pass. Prediction runs over ``data_samples`` rounded up to whole batches (at least one), so
+    each ``predict`` call, and its start-up, covers that many samples; training over the first
+    of them, at most ``min_batches`` batches, so that the first ``fit`` call of a pass is about
+    ``min_batches`` batches, not an epoch of a slow model over thousands of samples."""
+    predict = max(1, math.ceil(settings["data_samples"] / MODELS[name]["batch"]))
+    return min(predict, max(1, settings["min_batches"])), predict
 
 
 def _data(name, n_batches, seed=0):
@@ -224,9 +230,11 @@ def _data(name, n_batches, seed=0):
     return x, y
 
 
-def _keras_style_calls(model, x, y, bs, warm):
+def _keras_style_calls(model, x, y, bs, warm, n_train):
+    x_train, y_train = x[: n_train * bs], y[: n_train * bs]
+
     def train(epochs):
-        model.fit(x, y, batch_size=bs, epochs=epochs, shuffle=False, verbose=0)
+        model.fit(x_train, y_train, batch_size=bs, epochs=epochs, shuffle=False, verbose=0)
 
     def predict(epochs):
         for _ in range(epochs):
@@ -240,8 +248,7 @@ def _keras_style_calls(model, x, y, bs, warm):
     return train, predict, warm_up
 
 
-def _torch_calls(torch, model, opt, loss_fn, x, y, bs, warm):
-    n = len(x)
+def _torch_calls(torch, model, opt, loss_fn, x, y, bs, warm, n_train):
 
     def train_batches(stop):
         model.train()
@@ -258,11 +265,11 @@ def _torch_calls(torch, model, opt, loss_fn, x, y, bs, warm):
 
     def train(epochs):
         for _ in range(epochs):
-            train_batches(n)
+            train_batches(n_train * bs)
 
     def predict(epochs):
         for _ in range(epochs):
-            predict_batches(n)
+            predict_batches(len(x))
 
     def warm_up():
         train_batches(warm * bs)
@@ -276,8 +283,8 @@ def _work(framework, name, settings):
     return the raw numbers."""
     spec = MODELS[name]
     bs = spec["batch"]
-    n_batches = data_batches(name, settings)
-    warm = max(1, min(settings["warmup_batches"], n_batches))
+    n_train, n_batches = data_batches(name, settings)
+    warm = max(1, min(settings["warmup_batches"], n_train))
     rss_start = _peak_rss_mb()
     if framework == "npconv":
         import numpy as np
@@ -323,17 +330,18 @@ def _work(framework, name, settings):
     if framework == "torch":
         model, opt, loss_fn = zoo.build_torch(name)
         params = zoo.torch_param_count(model)
-        train, predict, warm_up = _torch_calls(torch, model, opt, loss_fn, x, y, bs, warm)
+        train, predict, warm_up = _torch_calls(torch, model, opt, loss_fn, x, y, bs, warm,
+                                               n_train)
     else:
         model = zoo.build_keras_style(k, name)
         params = model.count_params()
-        train, predict, warm_up = _keras_style_calls(model, x, y, bs, warm)
+        train, predict, warm_up = _keras_style_calls(model, x, y, bs, warm, n_train)
     start = time.perf_counter()
     warm_up()
     warm_seconds = time.perf_counter() - start
     passes = {}
-    for key, call in (("train", train), ("predict", predict)):
-        passes[key] = timed_pass(call, n_batches, settings["min_batches"],
+    for key, call, per_epoch in (("train", train, n_train), ("predict", predict, n_batches)):
+        passes[key] = timed_pass(call, per_epoch, settings["min_batches"],
                                  settings["min_seconds"])
         passes[key]["samples_per_s"] = passes[key]["batches"] * bs / passes[key]["seconds"]
     peak = _peak_rss_mb()
@@ -343,7 +351,8 @@ def _work(framework, name, settings):
         "version": version,
         "batch": bs,
         "params": params,
-        "data_batches": n_batches,
+        "train_epoch_batches": n_train,
+        "predict_epoch_batches": n_batches,
         "warmup_seconds": warm_seconds,
         "train": passes["train"],
         "predict": passes["predict"],
@@ -493,7 +502,8 @@ def describe(results):
         return (f"QUICK MODE (--quick): passes of {s['min_batches']} batches with no minimum "
                 f"time, {results['rounds']} round: a check of the pipeline, not a measurement.")
     return (f"Steady state: after a {s['warmup_batches']}-batch warm-up, each timed pass runs "
-            f"whole epochs of {s['data_samples']:,} samples until it has run at least "
+            f"whole fit epochs (of at most {s['min_batches']} batches) or predict calls (over "
+            f"{s['data_samples']:,} samples) until it has run at least "
             f"{s['min_batches']} batches and lasted at least {s['min_seconds']:g} s; every "
             f"(framework, model, round) in its own process; {results['rounds']} rounds, the "
             f"framework order rotated each round. Samples/s: median (min-max) over the rounds; "

@@ -190,3 +190,11 @@ def test_worker_runs_by_path():
     assert done.returncode == 0, done.stderr
     (line,) = [x for x in done.stdout.splitlines() if x.startswith("NPCONV_BENCH_RESULT ")]
     assert json.loads(line.split(" ", 1)[1])["params"] == 61_706
+
+
+def test_epoch_sizes():
+    # resnet20_b32: predict calls over 6,400 samples; training epochs of 50 batches, not 200
+    assert _bench.data_batches("resnet20_b32", _bench.SETTINGS) == (50, 200)
+    # cifar10_cnn (batch 512): 13 batches hold 6,400 samples; a pass is 4 epochs of them
+    assert _bench.data_batches("cifar10_cnn", _bench.SETTINGS) == (13, 13)
+    assert _bench.data_batches("cifar10_cnn", _bench.QUICK) == (1, 1)
