@@ -395,13 +395,16 @@ def _run_one(framework, name, settings, python, timeout):
     if framework == "keras":
         env["CUDA_VISIBLE_DEVICES"] = ""  # a CPU benchmark: TensorFlow must not take a GPU
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    start = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     except (OSError, subprocess.TimeoutExpired) as error:
         return None, f"{framework} {name}: {error}"
     for line in proc.stdout.splitlines():
         if line.startswith("NPCONV_BENCH_RESULT "):
-            return json.loads(line.split(" ", 1)[1]), None
+            result = json.loads(line.split(" ", 1)[1])
+            result["process_seconds"] = time.perf_counter() - start
+            return result, None
     tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
     return None, f"{framework} {name}: failed ({tail[0][:200]})"
 
@@ -505,7 +508,8 @@ def describe(results):
             f"whole fit epochs (of at most {s['min_batches']} batches) or predict calls (over "
             f"{s['data_samples']:,} samples) until it has run at least "
             f"{s['min_batches']} batches and lasted at least {s['min_seconds']:g} s; every "
-            f"(framework, model, round) in its own process; {results['rounds']} rounds, the "
+            f"(framework, model, round) in its own process; {results['rounds']} "
+            f"round{'s' if results['rounds'] != 1 else ''}, the "
             f"framework order rotated each round. Samples/s: median (min-max) over the rounds; "
             f"ratio: npconv's median / the faster other framework's median. Machine: "
             f"{results['machine'].get('cpu', '?')}, {results['machine']['cores']} cores.")
@@ -570,6 +574,7 @@ def run_bench(models=None, frameworks=None, rounds=3, min_batches=None, min_seco
             active.append(f)
     if quick:
         print("QUICK MODE: a check of the pipeline, not a measurement", file=out, flush=True)
+    started = time.perf_counter()
     for r in range(rounds):
         order = active[r % len(active):] + active[: r % len(active)] if active else []
         for name in models:
@@ -587,8 +592,10 @@ def run_bench(models=None, frameworks=None, rounds=3, min_batches=None, min_seco
                       f"train {t['samples_per_s']:9,.0f}/s ({t['batches']} batches, "
                       f"{t['seconds']:.1f} s)  predict {p['samples_per_s']:9,.0f}/s "
                       f"({p['batches']} batches, {p['seconds']:.1f} s)  peak RSS "
-                      f"{result['peak_rss_mb']:,.0f} MB (+{result['above_baseline_mb']:,.0f})",
+                      f"{result['peak_rss_mb']:,.0f} MB (+{result['above_baseline_mb']:,.0f}); "
+                      f"process {result['process_seconds']:.0f} s",
                       file=out, flush=True)
+    results["wall_seconds"] = time.perf_counter() - started
     try:
         results["machine"]["load_average_after"] = os.getloadavg()
     except OSError:
@@ -607,6 +614,7 @@ def run_bench(models=None, frameworks=None, rounds=3, min_batches=None, min_seco
         print(f"{f}: {v}", file=out)
     for note in results["notes"]:
         print("note:", note, file=out)
+    print(f"the run took {results['wall_seconds'] / 60:.1f} minutes", file=out)
     if ops:
         results["ops"] = bench_ops(out=out)
     if json_path:
