@@ -512,7 +512,18 @@ def describe(results):
             f"round{'s' if results['rounds'] != 1 else ''}, the "
             f"framework order rotated each round. Samples/s: median (min-max) over the rounds; "
             f"ratio: npconv's median / the faster other framework's median. Machine: "
-            f"{results['machine'].get('cpu', '?')}, {results['machine']['cores']} cores.")
+            f"{results['machine'].get('cpu', '?')}, {results['machine']['cores']} cores"
+            f"{_load(results['machine'])}.")
+
+
+def _load(machine):
+    """The load averages before and after the run: a busy machine slows every framework, and
+    some (PyTorch's spinning OpenMP threads) far more than others."""
+    before, after = machine.get("load_average"), machine.get("load_average_after")
+    if not before:
+        return ""
+    text = f", load average {before[0]:.1f} before the run"
+    return text + (f", {after[0]:.1f} after" if after else "")
 
 
 def _machine():

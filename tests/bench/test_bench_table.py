@@ -118,9 +118,11 @@ def test_describe_says_quick():
     results = {"quick": True, "settings": dict(_bench.QUICK), "rounds": 1}
     assert _bench.describe(results).startswith("QUICK MODE")
     results = {"quick": False, "settings": dict(_bench.SETTINGS), "rounds": 3,
-               "machine": {"cpu": "X", "cores": 2}}
+               "machine": {"cpu": "X", "cores": 2, "load_average": (0.31, 0, 0),
+                           "load_average_after": (2.0, 0, 0)}}
     text = _bench.describe(results)
     assert "at least 50 batches" in text and "at least 10 s" in text and "3 rounds" in text
+    assert text.endswith("X, 2 cores, load average 0.3 before the run, 2.0 after.")
 
 
 def test_missing_framework_is_a_note(tmp_path, capsys):
