@@ -155,7 +155,8 @@ def build_parser():
                           help="list the places searched for missing data sets")
 
     # `npconv bench ARGS...` hands ARGS to the benchmark's own parser (see main())
-    sub.add_parser("bench", help="training and prediction speed against Keras and PyTorch "
+    sub.add_parser("bench", help="training and prediction speed of the tutorial models and a "
+                                 "model zoo against Keras and PyTorch, in steady state "
                                  "(npconv bench --help)", add_help=False)
     return parser
 
