@@ -43,17 +43,29 @@ def gradients(targets, sources, output_gradients=None, retain_graph=False):
     paths = _paths_to(targets, sources)
     grads: dict[int, object] = {}
     keep: dict[int, Tensor] = {}  # keeps each keyed tensor alive, so no id is reused
+    held: set[int] = set()  # ids of the arrays in grads (each held there, so ids stay unique)
     wanted = {id(s) for s in sources}
 
     def add(tensor, g):
         key = id(tensor)
         if key in grads:
-            grads[key] = grads[key] + g
+            old = grads[key]
+            held.discard(id(old))
+            grads[key] = g = old + g
         else:
             # a backward may hand back its upstream gradient itself: never let two tensors
             # share one array
-            grads[key] = g.copy() if any(g is v for v in grads.values()) else g
+            if id(g) in held:
+                g = g.copy()
+            grads[key] = g
             keep[key] = tensor
+        held.add(id(g))
+
+    def drop(key):
+        g = grads.pop(key, None)
+        if g is not None:
+            held.discard(id(g))
+        keep.pop(key, None)
 
     heap, seen, counter = [], set(), 0
 
@@ -88,8 +100,7 @@ def gradients(targets, sources, output_gradients=None, retain_graph=False):
             g = None if out is None else grads.get(id(out))
             gys.append(xp.zeros(shape, dtype=dtype) if g is None else g)
             if out is not None and id(out) not in wanted:
-                grads.pop(id(out), None)  # used: intermediate gradients are dropped at once
-                keep.pop(id(out), None)
+                drop(id(out))  # used: intermediate gradients are dropped at once
         recorded, f.needs_grad = f.needs_grad, paths[id(f)]
         try:
             gxs = f.backward(*gys)

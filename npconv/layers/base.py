@@ -255,6 +255,8 @@ class Layer:
                     f"{format_shape(expected)}, got {format_shape(shape)}"
                 )
 
+    _checked_input = None  # (input shape less batch, built shape) last passed by __call__
+
     def _checks_built_shape(self) -> bool:
         return True
 
@@ -281,13 +283,23 @@ class Layer:
             inputs = as_tensor(inputs)
         shapes = _shapes(inputs)
         self._maybe_build(_batchless(shapes))
-        self.check_input_shape(_batchless(shapes)) if not isinstance(shapes, list) else None
+        if not isinstance(shapes, list):
+            # checked once per input shape (and built shape): a model's step calls every layer
+            # on the shape it checked at the previous step
+            checked = (shapes[1:], self.built_input_shape)
+            if checked != self._checked_input:
+                self.check_input_shape(_batchless(shapes))
+                self._checked_input = checked
         self._losses = []
         training = resolve_training(self, training)
         if _takes_training(type(self)):
             kwargs["training"] = training if self._passes_training else bool(training)
-        with training_context(training):
+        previous = getattr(_CALL, "training", None)  # training_context, inlined
+        _CALL.training = training
+        try:
             outputs = self.call(inputs, **kwargs)
+        finally:
+            _CALL.training = previous
         if self.activity_regularizer is not None:
             from ..functions import array
 
@@ -428,6 +440,7 @@ def _takes_training(cls) -> bool:
 
 
 _TAKES_TRAINING: dict[type, bool] = {}
+_TRAINING_DEFAULT: dict[type, bool] = {}  # the default of cls.call's training argument
 _CALL = threading.local()  # .training: the training flag of the call being run on this thread
 
 
@@ -444,11 +457,14 @@ def resolve_training(layer, training):
     if training is None:
         training = current_training()
     if training is None and not layer._passes_training:
-        try:
-            default = inspect.signature(type(layer).call).parameters["training"].default
-        except (KeyError, TypeError, ValueError):
-            default = False
-        training = default if isinstance(default, bool) else False
+        cls = type(layer)
+        training = _TRAINING_DEFAULT.get(cls)
+        if training is None:
+            try:
+                default = inspect.signature(cls.call).parameters["training"].default
+            except (KeyError, TypeError, ValueError):
+                default = False
+            training = _TRAINING_DEFAULT[cls] = default if isinstance(default, bool) else False
     return training
 
 
