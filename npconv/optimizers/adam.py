@@ -83,12 +83,9 @@ class Adam(Optimizer):
     def update_step(self, gradient, variable, learning_rate):
         w = variable.data
         dt = w.dtype.type
-        t = dt(self._step() + 1)
-        beta_1_power = xp.power(dt(self.beta_1), t)
-        beta_2_power = xp.power(dt(self.beta_2), t)
+        alpha = self._step_size(learning_rate, dt)
         m = self._slot(variable, "momentum")
         v = self._slot(variable, "velocity")
-        alpha = learning_rate * xp.sqrt(dt(1) - beta_2_power) / (dt(1) - beta_1_power)
         tmp = self._buffer(w)
         xp.subtract(gradient, m, out=tmp)
         tmp *= dt(1 - self.beta_1)
@@ -107,6 +104,20 @@ class Adam(Optimizer):
         xp.multiply(m, alpha, out=tmp)
         tmp /= denominator
         w -= tmp
+
+    def _step_size(self, learning_rate, dt):
+        """``learning_rate * sqrt(1 - beta_2**t) / (1 - beta_1**t)`` at this step, computed once
+        per step and dtype rather than once per variable (a model updates tens of them)."""
+        key = (self._step(), learning_rate, dt, self.beta_1, self.beta_2)
+        cached = self.__dict__.get("_step_size_cache")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        t = dt(key[0] + 1)
+        beta_1_power = xp.power(dt(self.beta_1), t)
+        beta_2_power = xp.power(dt(self.beta_2), t)
+        alpha = learning_rate * xp.sqrt(dt(1) - beta_2_power) / (dt(1) - beta_1_power)
+        self._step_size_cache = (key, alpha)
+        return alpha
 
     def get_config(self):
         config = super().get_config()

@@ -51,15 +51,26 @@ def current_slice():
     return getattr(_current, "slice", None)
 
 
+# Each thread's slice is updated in blocks of at most this many elements, so that the update's
+# passes (Adam makes twelve, over the gradient, two slots, the variable and two buffers: 1.5 MiB
+# for a float32 block) run in the core's cache instead of streaming the whole variable from
+# memory each time. Measured for Adam on a 640k-element variable, one thread: 2.0 ms whole,
+# 1.2 ms in blocks of 64k (32k-128k alike; 8k-16k lose to the per-call overhead).
+BLOCK = 1 << 16
+
+
 def update_in_slices(update_step, gradient, variable, learning_rate, min_size):
     """``update_step(gradient[lo:hi], VariableSlice(variable, lo, hi), learning_rate)`` for
     contiguous slices of at least ``min_size`` elements covering the flat ``gradient`` (the
-    variable's gradient, flattened), on npconv's threads."""
+    variable's gradient, flattened), on npconv's threads; each thread's slice in blocks of at
+    most ``BLOCK`` elements."""
 
     def run(lo, hi):
-        _current.slice = piece = VariableSlice(variable, lo, hi)
         try:
-            update_step(gradient[lo:hi], piece, learning_rate)
+            for start in range(lo, hi, BLOCK):
+                end = min(hi, start + BLOCK)
+                _current.slice = piece = VariableSlice(variable, start, end)
+                update_step(gradient[start:end], piece, learning_rate)
         finally:
             _current.slice = None
 

@@ -6,7 +6,7 @@ import pytest
 
 from npconv import Variable, optimizers
 from npconv.backend.numpy import threads
-from npconv.optimizers import base_optimizer
+from npconv.optimizers import base_optimizer, slices
 
 ALL = [
     optimizers.SGD,
@@ -27,9 +27,9 @@ RICH = {  # non-default arguments, to exercise every slot
 }
 
 
-def run(cls, sliced, monkeypatch, steps=3):
+def run(cls, sliced, monkeypatch, steps=3, n_threads=3):
     monkeypatch.setattr(base_optimizer, "PARALLEL_MIN_SIZE", 64 if sliced else 1 << 40)
-    monkeypatch.setattr(threads, "_threads", 3 if sliced else 1)
+    monkeypatch.setattr(threads, "_threads", n_threads if sliced else 1)
     rng = np.random.default_rng(0)
     big = Variable(rng.standard_normal((50, 41)).astype(np.float32), name="big")
     small = Variable(rng.standard_normal(7).astype(np.float32), name="small")
@@ -47,6 +47,17 @@ def test_sliced_update_equals_whole(cls, monkeypatch):
     np.testing.assert_array_equal(whole[0], sliced[0])
     np.testing.assert_array_equal(whole[1], sliced[1])
     for a, b in zip(whole[2], sliced[2]):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("n_threads", [1, 3])
+@pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
+def test_update_in_cache_blocks_equals_whole(cls, n_threads, monkeypatch):
+    # each thread's slice cut into blocks of 100 elements (the last one shorter)
+    whole = run(cls, False, monkeypatch)
+    monkeypatch.setattr(slices, "BLOCK", 100)
+    blocked = run(cls, True, monkeypatch, n_threads=n_threads)
+    for a, b in zip(whole[:2] + tuple(whole[2]), blocked[:2] + tuple(blocked[2])):
         np.testing.assert_array_equal(a, b)
 
 
