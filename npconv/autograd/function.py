@@ -18,26 +18,51 @@ from . import mode
 from .tensor import Tensor, as_tensor
 
 
+class _NoGrads(dict):
+    """``(False,) * n`` for each arity ``n``, made once (``needs_grad`` of a call not
+    recorded)."""
+
+    def __missing__(self, n):
+        value = self[n] = (False,) * n
+        return value
+
+
+_NO_GRADS = _NoGrads()
+
+
 class Function:
     """Base class of every differentiable operation (see the module docstring)."""
 
     def __call__(self, *inputs):
-        tensors = [as_tensor(x) for x in inputs]
-        record = mode.is_grad_enabled() and any(t.requires_grad for t in tensors)
-        self.needs_grad = tuple(record and t.requires_grad for t in tensors)
+        # Run once per op per step (70-odd times in a ResNet-20 step), so kept to the few
+        # Python operations it needs.
+        tensors = [x if isinstance(x, Tensor) else as_tensor(x) for x in inputs]
+        needs = [t.requires_grad for t in tensors]
+        record = True in needs and mode.is_grad_enabled()
+        self.needs_grad = tuple(needs) if record else _NO_GRADS[len(needs)]
         ys = self.forward(*[t.data for t in tensors])
-        single = not isinstance(ys, tuple)
-        outputs = [Tensor(y) for y in ((ys,) if single else ys)]
+        if not isinstance(ys, tuple):
+            out = Tensor(ys)
+            if record:
+                self._link(tensors, (out,))
+            return out
+        outputs = tuple([Tensor(y) for y in ys])
         if record:
-            self.generation = max(t.generation for t in tensors)
-            self.inputs = tensors
-            self.output_meta = [(o.shape, o.dtype) for o in outputs]
-            for o in outputs:
-                o.creator = self
-                o.requires_grad = True
-                o.generation = self.generation + 1
-            self.outputs = [weakref.ref(o) for o in outputs]
-        return outputs[0] if single else tuple(outputs)
+            self._link(tensors, outputs)
+        return outputs
+
+    def _link(self, tensors, outputs):
+        """Make this call the creator of ``outputs`` in the graph."""
+        generation = max([t.generation for t in tensors])
+        self.generation = generation
+        self.inputs = tensors
+        self.output_meta = [(o.data.shape, o.data.dtype) for o in outputs]
+        generation += 1
+        for o in outputs:
+            o.creator = self
+            o.requires_grad = True
+            o.generation = generation
+        self.outputs = [weakref.ref(o) for o in outputs]
 
     def forward(self, *xs):
         raise NotImplementedError

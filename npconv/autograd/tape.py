@@ -93,25 +93,28 @@ def gradients(targets, sources, output_gradients=None, retain_graph=False):
 
     done = []
     while heap:
-        _, _, f = heapq.heappop(heap)
+        f = heapq.heappop(heap)[2]
+        flags = paths[id(f)]
         gys = []
         for ref, (shape, dtype) in zip(f.outputs, f.output_meta):
             out = ref()
             g = None if out is None else grads.get(id(out))
-            gys.append(xp.zeros(shape, dtype=dtype) if g is None else g)
-            if out is not None and id(out) not in wanted:
+            if g is None:
+                g = xp.zeros(shape, dtype=dtype)
+            elif id(out) not in wanted:
                 drop(id(out))  # used: intermediate gradients are dropped at once
-        recorded, f.needs_grad = f.needs_grad, paths[id(f)]
+            gys.append(g)
+        recorded, f.needs_grad = f.needs_grad, flags
         try:
             gxs = f.backward(*gys)
         finally:
             f.needs_grad = recorded
         if not isinstance(gxs, tuple):
             gxs = (gxs,)
-        for x, gx, need in zip(f.inputs, gxs, paths[id(f)]):
+        for x, gx, need in zip(f.inputs, gxs, flags):
             if not need or gx is None:
                 continue
-            if gx.shape != x.shape:
+            if gx.shape != x.data.shape:
                 raise RuntimeError(
                     f"{type(f).__name__}.backward returned a gradient of shape {gx.shape} "
                     f"for an input of shape {x.shape}"
