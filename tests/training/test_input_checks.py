@@ -335,6 +335,17 @@ def test_finite_data_gives_no_warning():
         model.fit(images(), onehot(), verbose=0)
 
 
+def test_large_finite_data_whose_sum_overflows_gives_no_warning():
+    # the quick check sums in float32, which overflows here: the data must still pass
+    from npconv.training import data as D
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        D._warn_not_finite(np.full((4, 8), 3e38, np.float32), "x")
+    with pytest.warns(RuntimeWarning, match=r"^x contains 1 infinite value"):
+        D._warn_not_finite(np.array([3e38, 3e38, -np.inf], np.float32), "x")
+
+
 # ------------------------------------------------------------ empty, non-numeric, lengths
 @pytest.mark.parametrize(
     "x, exc, fragments",
