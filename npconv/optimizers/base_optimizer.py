@@ -35,7 +35,7 @@ from .._naming import UniqueNames, to_snake_case
 from ..autograd import Tensor, Variable
 from ..backend import xp
 from . import schedules as _schedules
-from .slices import VariableSlice, current_slice, update_in_slices
+from .slices import FusedVariables, VariableSlice, current_slice, update_in_slices
 
 __all__ = ["Optimizer", "ScalarVariable"]
 
@@ -53,6 +53,13 @@ def _value(x):
 # Variables with at least this many elements are updated in slices on npconv's threads
 # (optimizers.slices): below it, handing slices to threads costs more than it saves.
 PARALLEL_MIN_SIZE = 1 << 16
+
+# Variables with at most this many elements are updated together, fused into one array
+# (optimizers.slices.FusedVariables), by the built-in elementwise optimizers: copying them in
+# and out costs less than an update_step call each. Measured with Adam on one thread: a ResNet-20's
+# 82 variables (70 fused) 1.9 -> 1.4 ms a step; 60 variables of 16-2,304 elements 0.59 -> 0.39 ms
+# (SGD 0.17 -> 0.13, RMSprop 0.45 -> 0.24, Nadam 0.96 -> 0.41).
+FUSE_MAX_SIZE = 1 << 12
 
 
 class ScalarVariable(Variable):
@@ -500,6 +507,8 @@ class Optimizer:
 
     def _slot(self, variable, name):
         """The array of ``variable``'s slot ``name`` (updated in place)."""
+        if type(variable) is FusedVariables:  # small variables updated as one
+            return variable.slot(self, name)
         if type(variable) is VariableSlice:  # a sliced update (optimizers.slices)
             return variable.part(self._slots[self._index[id(variable.variable)]][name].data)
         return self._slots[self._index[id(variable)]][name].data
@@ -634,6 +643,8 @@ class Optimizer:
         self._update_steps(grads, variables, self._current_learning_rate())
 
     def _update_steps(self, grads, variables, learning_rate):
+        if self._fuses_small_variables():
+            grads, variables = self._update_fused(grads, variables, learning_rate)
         for g, v in zip(grads, variables):
             lr = v.data.dtype.type(learning_rate)
             w = v.data
@@ -646,6 +657,34 @@ class Optimizer:
                 self._update_in_pieces(g.reshape(-1), v, lr)
             else:
                 self.update_step(g, v, lr)
+
+    def _fuses_small_variables(self):
+        """Whether small variables are updated together: for the built-in elementwise
+        optimizers only (a subclass's own ``update_step`` may read a variable's shape)."""
+        method = type(self).update_step
+        return self._elementwise_update and method.__module__.startswith(__name__.rpartition(
+            ".")[0] + ".")
+
+    def _update_fused(self, grads, variables, learning_rate):
+        """Update the variables of at most ``FUSE_MAX_SIZE`` elements together, one fused
+        ``update_step`` per dtype; return the gradients and variables left to update."""
+        groups, rest_g, rest_v = {}, [], []
+        for g, v in zip(grads, variables):
+            if v.data.size <= FUSE_MAX_SIZE:
+                groups.setdefault(v.data.dtype, []).append((g, v))
+            else:
+                rest_g.append(g)
+                rest_v.append(v)
+        for dtype, pairs in groups.items():
+            if len(pairs) == 1:
+                rest_g.append(pairs[0][0])
+                rest_v.append(pairs[0][1])
+                continue
+            fused = FusedVariables([v for _, v in pairs])
+            g = xp.concatenate([g.reshape(-1) for g, _ in pairs])
+            self.update_step(g, fused, dtype.type(learning_rate))
+            fused.scatter()
+        return rest_g, rest_v
 
     def _update_in_pieces(self, g, variable, learning_rate):
         """``update_step`` on slices of a large variable, on npconv's threads, for optimizers

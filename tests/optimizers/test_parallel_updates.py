@@ -61,6 +61,46 @@ def test_update_in_cache_blocks_equals_whole(cls, n_threads, monkeypatch):
         np.testing.assert_array_equal(a, b)
 
 
+def run_mixed(cls, fuse_max, monkeypatch, steps=3):
+    monkeypatch.setattr(base_optimizer, "FUSE_MAX_SIZE", fuse_max)
+    rng = np.random.default_rng(1)
+    shapes = [(3, 3, 2, 4), (4,), (50, 41), (5,), (2, 3)]
+    variables = [Variable(rng.standard_normal(s).astype(np.float32), name=f"v{i}")
+                 for i, s in enumerate(shapes)]
+    variables.append(Variable(rng.standard_normal(6), name="f64", dtype="float64"))
+    opt = cls(**RICH.get(cls.__name__, {}))
+    for _ in range(steps):
+        grads = [rng.standard_normal(v.shape).astype(v.dtype) for v in variables]
+        opt.apply_gradients(zip(grads, variables))
+    return [v.data.copy() for v in variables] + [v.data.copy() for v in opt.variables]
+
+
+@pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
+def test_fused_small_variables_equal_separate_updates(cls, monkeypatch):
+    # (50, 41) stays apart, the float64 one alone in its dtype; the rest fused
+    separate = run_mixed(cls, 0, monkeypatch)
+    fused = run_mixed(cls, 100, monkeypatch)
+    assert len(separate) == len(fused)
+    for a, b in zip(separate, fused):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_subclass_update_step_sees_its_own_variables():
+    shapes = []
+
+    class Logged(optimizers.SGD):
+        def update_step(self, gradient, variable, learning_rate):
+            shapes.append(variable.data.shape)
+            super().update_step(gradient, variable, learning_rate)
+
+    a, b = Variable(np.ones((2, 3), np.float32)), Variable(np.ones(4, np.float32))
+    Logged(learning_rate=0.5).apply_gradients([(np.ones((2, 3), np.float32), a),
+                                               (np.ones(4, np.float32), b)])
+    assert shapes == [(2, 3), (4,)]
+    np.testing.assert_array_equal(b.data, np.full(4, 0.5, np.float32))
+
+
 def test_every_builtin_optimizer_is_marked_elementwise():
     for cls in ALL:
         assert cls._elementwise_update, cls.__name__
