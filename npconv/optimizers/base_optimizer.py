@@ -58,7 +58,7 @@ PARALLEL_MIN_SIZE = 1 << 16
 # (optimizers.slices.FusedVariables), by the built-in elementwise optimizers: copying them in
 # and out costs less than an update_step call each. Measured with Adam on one thread: a ResNet-20's
 # 82 variables (70 fused) 1.9 -> 1.4 ms a step; 60 variables of 16-2,304 elements 0.59 -> 0.39 ms
-# (SGD 0.17 -> 0.13, RMSprop 0.45 -> 0.24, Nadam 0.96 -> 0.41).
+# (RMSprop 0.45 -> 0.24, Nadam 0.96 -> 0.41); SGD's two to four calls a variable gain nothing.
 FUSE_MAX_SIZE = 1 << 12
 
 
@@ -662,8 +662,11 @@ class Optimizer:
         """Whether small variables are updated together: for the built-in elementwise
         optimizers only (a subclass's own ``update_step`` may read a variable's shape)."""
         method = type(self).update_step
-        return self._elementwise_update and method.__module__.startswith(__name__.rpartition(
-            ".")[0] + ".")
+        return self._elementwise_update and self._fuse_small and method.__module__.startswith(
+            __name__.rpartition(".")[0] + ".")
+
+    # False where update_step is as cheap as copying the variables in and out (SGD)
+    _fuse_small = True
 
     def _update_fused(self, grads, variables, learning_rate):
         """Update the variables of at most ``FUSE_MAX_SIZE`` elements together, one fused

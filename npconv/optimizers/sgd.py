@@ -78,6 +78,7 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
 
     _elementwise_update = True
+    _fuse_small = False  # two to four NumPy calls a variable: fusing them saves nothing
 
     def _slot_groups(self):
         return [[("momentum", "zeros")]] if self.momentum != 0 else []
