@@ -37,10 +37,13 @@ from __future__ import annotations
 import itertools
 import numbers
 
+import numpy as np
+
 from ..autograd import Function, Tensor, as_tensor
 from ..autograd.mode import is_grad_enabled
 from ..backend import normalize_data_format
 from ..backend.numpy import conv as kernels
+from . import _on_device
 from . import array as A
 from .padding import conv_output_length, normalize_padding, normalize_tuple, spatial_pads
 
@@ -64,6 +67,8 @@ class Conv(Function):
         self.relu = activation == "relu"
 
     def forward(self, x, kernel, bias=None):
+        if type(x) is not np.ndarray or type(kernel) is not np.ndarray:  # CuPy, array API
+            return _on_device.conv_forward(self, x, kernel, bias)
         self.plan = kernels.choose_plan(x, kernel, self.strides, self.dilation, self.pads,
                                         self.conv_groups, self.channels_first)
         kernel = kernels.dense_kernel(self.plan, kernel)
@@ -78,6 +83,8 @@ class Conv(Function):
         return y
 
     def backward(self, gy):
+        if type(gy) is not np.ndarray:
+            return _on_device.conv_backward(self, gy)
         need_x, need_w = self.needs_grad[:2]
         need_b = self.bias_dtype is not None and self.needs_grad[2]
         gx, gw, gb = kernels.backward(self.plan, self.x, self.kernel, gy, need_x, need_w,
