@@ -225,9 +225,10 @@ class Tensor:
 def _other_library(data) -> bool:
     """Whether ``data`` is an array of another array library (``array_api_strict``, CuPy under
     the NumPy backend): kept as it is, so functions run on it with its own kernels
-    (``backend.kernels_for``) instead of copying it to NumPy. NumPy scalars also carry
-    ``__array_namespace__``; they become 0-d arrays as before."""
-    if isinstance(data, _np.generic):
+    (``backend.kernels_for``) instead of copying it to NumPy. NumPy arrays and scalars (which
+    also carry ``__array_namespace__``) are not: under the CuPy backend they are moved to the
+    GPU as before."""
+    if isinstance(data, _np.ndarray | _np.generic):
         return False
     return hasattr(data, "__array_namespace__") or type(data).__module__.startswith("cupy")
 
