@@ -1,14 +1,18 @@
 """The differentiable functions on arrays of another array library: ``array_api_strict`` on its
-CPU device and on its simulated 'device1', through ``Tensor.backward``, against the same calls
-on NumPy arrays (npconv's CPU code). What runs is ``backend.kernels_for``'s kernels (the generic
-array-API ones here, CuPy's on a GPU), so a function that forgets to dispatch, copies to NumPy
-or leaves an array on the wrong device fails here, in CI, without a GPU."""
+CPU device and on its simulated 'device1' (and CuPy on the GPU where there is one), through
+``Tensor.backward``, against the same calls on NumPy arrays (npconv's CPU code; under
+``NPCONV_BACKEND=cupy``, where NumPy inputs go to the GPU, against the CuPy kernels). What runs
+is ``backend.kernels_for``'s kernels (the generic array-API ones for array_api_strict, CuPy's
+for CuPy), so a function that forgets to dispatch, copies to NumPy or leaves an array on the
+wrong device fails here, in CI, without a GPU."""
 
 import numpy as np
 import pytest
 
+from npconv import backend
 from npconv.autograd import Tensor
 from npconv.backend import to_numpy
+from npconv.backend.selection import device_of
 from npconv.functions import activations as Act
 from npconv.functions import array as A
 from npconv.functions import conv as C
@@ -18,14 +22,34 @@ from npconv.functions import linear, losses
 from npconv.functions import normalization as N
 from npconv.functions import pooling as P
 
-xps = pytest.importorskip("array_api_strict", reason="pip install array-api-strict (test extra)")
+try:
+    import array_api_strict as xps
+except ImportError:  # the test extra: pip install array-api-strict
+    xps = None
+try:
+    import cupy
 
-DEVICES = ["CPU_DEVICE", "device1"]
+    HAS_GPU = cupy.cuda.runtime.getDeviceCount() > 0
+except Exception:  # no CuPy, no driver, no device
+    cupy, HAS_GPU = None, False
+
+DEVICES = (["CPU_DEVICE", "device1"] if xps is not None else []) + (["cuda"] if HAS_GPU else [])
+if not DEVICES:
+    pytest.skip("neither array_api_strict (pip install array-api-strict) nor a CUDA device",
+                allow_module_level=True)
+needs_strict = pytest.mark.skipif(xps is None, reason="pip install array-api-strict")
 rng = np.random.default_rng(1313)
 
 
 def put(a, device):
+    """``a`` on ``device``: an array_api_strict device, or ``'cuda'`` (CuPy)."""
+    if device == "cuda":
+        return cupy.asarray(np.asarray(a))
     return xps.asarray(np.asarray(a), device=xps.Device(device))
+
+
+def expected_device(device):
+    return f"cuda:{cupy.cuda.Device().id}" if device == "cuda" else xps.Device(device)
 
 
 def _grad_wanted(a):
@@ -41,16 +65,17 @@ def same_on_device(fn, arrays, device, tol=1e-10):
     y.backward(gy)
     tds = [Tensor(put(a, device), requires_grad=_grad_wanted(a)) for a in arrays]
     yd = fn(*tds)
-    assert type(yd.data).__module__.startswith("array_api_strict")
-    assert yd.data.device == xps.Device(device)
+    assert type(yd.data).__module__.split(".")[0] == ("cupy" if device == "cuda"
+                                                      else "array_api_strict")
+    assert device_of(yd.data) == expected_device(device)
     yd.backward(put(gy, device))
-    np.testing.assert_allclose(to_numpy(yd.data), y.data, rtol=tol, atol=tol)
+    np.testing.assert_allclose(to_numpy(yd.data), to_numpy(y.data), rtol=tol, atol=tol)
     for t, td in zip(ts, tds):
         if t.grad is None:
             assert td.grad is None
             continue
-        assert td.grad.device == xps.Device(device)
-        np.testing.assert_allclose(to_numpy(td.grad), t.grad, rtol=tol, atol=tol)
+        assert device_of(td.grad) == expected_device(device)
+        np.testing.assert_allclose(to_numpy(td.grad), to_numpy(t.grad), rtol=tol, atol=tol)
     return yd
 
 
@@ -163,7 +188,8 @@ def test_dropout_same_mask_forward_backward_and_as_numpy(device):
         mask = to_numpy(y.data) / x
         np.testing.assert_allclose(to_numpy(xd.grad), gy * mask, rtol=1e-12)
         assert set(np.round(np.unique(mask), 9)) == {0.0, round(1 / (1 - rate), 9)}
-        same_on_device(fn, [x], device, tol=0)
+        if device != "cuda":  # the generic kernels draw NumPy's mask; CuPy draws its own
+            same_on_device(fn, [x], device, tol=0)
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -194,7 +220,7 @@ def test_batch_norm_train_and_inference(device, axis):
 
     same_on_device(train, [x, gamma, beta], device)
     mean, var = train.stats  # the device run's batch statistics, on its device
-    assert mean.device == xps.Device(device)
+    assert device_of(mean) == expected_device(device)
     red = tuple(i for i in range(4) if i != axis % 4)
     np.testing.assert_allclose(to_numpy(mean), x.mean(axis=red), rtol=1e-12)
     np.testing.assert_allclose(to_numpy(var), x.var(axis=red), rtol=1e-12)
@@ -233,6 +259,7 @@ def test_small_cnn_end_to_end(device):
     assert loss.shape == ()
 
 
+@needs_strict
 def test_two_devices_is_an_error_naming_both():
     x = Tensor(put(rng.standard_normal((1, 4, 4, 2)), "CPU_DEVICE"))
     k = Tensor(put(rng.standard_normal((2, 2, 2, 3)), "device1"))
@@ -243,10 +270,13 @@ def test_two_devices_is_an_error_naming_both():
         linear.dense(Tensor(put(rng.standard_normal((4, 2)), "CPU_DEVICE")), w)
 
 
+@needs_strict
 def test_numpy_with_array_api_strict_is_an_error_naming_both():
     x = rng.standard_normal((1, 4, 4, 2))
     k = put(rng.standard_normal((2, 2, 2, 3)), "CPU_DEVICE")
-    both = r"numpy ndarray .*array_api_strict|array_api_strict .*numpy ndarray"
+    # (under the CuPy backend a NumPy input is moved to the GPU first: then CuPy is named)
+    both = (r"(numpy|cupy) ndarray .*array_api_strict|array_api_strict .*(numpy|cupy) "
+            r"ndarray")
     with pytest.raises(TypeError, match=both):
         C.conv(x, k)
     with pytest.raises(TypeError, match=both):
@@ -256,6 +286,7 @@ def test_numpy_with_array_api_strict_is_an_error_naming_both():
                                             np.array([0, 1, 2]))
 
 
+@pytest.mark.skipif(backend.backend() == "cupy", reason="NumPy inputs go to the GPU")
 def test_numpy_subclass_takes_the_numpy_path():
     x = rng.standard_normal((2, 5, 5, 2))
     sub = x.view(type("Sub", (np.ndarray,), {}))  # as a memmap of a dataset would be
