@@ -119,7 +119,7 @@ def conv_max_pool(x, kernel, bias=None, pool_size=2, strides=1, padding="valid",
     output is pooled while it is in cache and the bias and ReLU run on the pooled values, which
     gives the same numbers (max commutes with adding a bias and with ReLU, rounding included),
     without writing and re-reading the full-size output. With gradients to record, or channels
-    first, it is the two ops in turn.
+    first, or on arrays of another library (CuPy, array API), it is the two ops in turn.
     """
     from .pooling import max_pool
 
@@ -129,7 +129,8 @@ def conv_max_pool(x, kernel, bias=None, pool_size=2, strides=1, padding="valid",
     pool = normalize_tuple(pool_size, kernel.ndim - 2, "pool_size")
     inputs = (x, kernel) if bias is None else (x, kernel, bias)
     recording = is_grad_enabled() and any(t.requires_grad for t in inputs)
-    if recording or normalize_data_format(data_format) == "channels_first":
+    if (recording or normalize_data_format(data_format) == "channels_first"
+            or type(x.data) is not np.ndarray):  # CuPy, array API: their kernels, in turn
         y = conv(x, kernel, bias, strides, padding, dilation_rate, groups, data_format,
                  activation)
         return max_pool(y, pool, data_format=data_format)

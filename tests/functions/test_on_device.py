@@ -123,6 +123,17 @@ def test_conv_channels_first_fused_relu_and_no_bias(device):
 
 
 @pytest.mark.parametrize("device", DEVICES)
+def test_conv_max_pool_for_inference(device):
+    """What ``predict`` runs for a Conv2D followed by MaxPooling2D (``models.fusion``)."""
+    x, k, b = (rng.standard_normal(s) for s in ((2, 8, 9, 3), (3, 3, 3, 4), (4,)))
+    want = C.conv_max_pool(x, k, b, pool_size=2, padding="same", activation="relu").data
+    got = C.conv_max_pool(*(put(a, device) for a in (x, k, b)), pool_size=2, padding="same",
+                          activation="relu").data
+    assert device_of(got) == expected_device(device)
+    np.testing.assert_allclose(to_numpy(got), to_numpy(want), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("case", [
     # x shape, kernel size, strides, padding, output_padding, data_format
     ((2, 4, 5, 3), (3, 3), (2, 2), "same", None, "channels_last"),

@@ -107,3 +107,25 @@ def test_to_host_gives_numpy():
     b = np.ones(3)
     assert training_device.to_host(b) is b
     assert training_device.to_device((b, [b], {"k": b})) == (b, [b], {"k": b})
+
+
+def test_predict_and_evaluate_with_the_model_on_a_device(monkeypatch, restore_backend):
+    """Weights on 'device1', NumPy data moved there batch by batch: ``predict`` (which fuses
+    conv + pool) and ``evaluate`` (loss and accuracy) give what the NumPy model gives."""
+    x, y = _data()
+    want = _model(5)
+    want.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"])
+    want_out = want.predict(x, batch_size=8, verbose=0)
+    want_eval = want.evaluate(x, y, batch_size=8, verbose=0)
+    backend.set_backend("generic")  # so that batches go through to_backend
+    monkeypatch.setattr(backend, "to_backend", lambda a: xps.asarray(a, device=DEVICE1))
+    got = _model(5)
+    got.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"])
+    assert all(v.data.device == DEVICE1 for v in got.weights)
+    for a, b in zip(got.get_weights(), want.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    out = got.predict(x, batch_size=8, verbose=0)
+    assert type(out) is np.ndarray
+    np.testing.assert_allclose(out, want_out, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got.evaluate(x, y, batch_size=8, verbose=0), want_eval,
+                               rtol=1e-5)
