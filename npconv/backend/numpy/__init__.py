@@ -17,17 +17,14 @@ calls. npconv's own NumPy fast paths for pooling, dense, dropout and batch norma
 inside the differentiable functions (``npconv.functions``), which take them directly for NumPy
 arrays; the entry points serve code written once for every backend.
 
-The entry points are looked up on first use: ``conv`` imports ``npconv.backend`` (``floatx``),
-which imports this package for ``threads``.
+The entry points (and ``ENTRY_POINTS``, the generic module's list of them) are looked up on
+first use: ``conv`` imports ``npconv.backend`` (``floatx``), which imports this package for
+``threads``, and ``import npconv`` stays light (``tests/test_package.py``).
 """
-
-from ..generic import ENTRY_POINTS
 
 NAME = "numpy"
 
 _FROM_CONV = ("conv_forward", "conv_backward")
-
-__all__ = [*ENTRY_POINTS, "one_hot", "NAME", "ENTRY_POINTS"]
 
 
 def __getattr__(name):
@@ -35,12 +32,16 @@ def __getattr__(name):
         from . import conv
 
         return getattr(conv, name)
-    if name in ENTRY_POINTS or name == "one_hot":
-        from .. import generic
+    from .. import generic
 
+    if name == "ENTRY_POINTS":
+        return generic.ENTRY_POINTS
+    if name == "__all__":
+        return [*generic.ENTRY_POINTS, "one_hot", "NAME", "ENTRY_POINTS"]
+    if name in generic.ENTRY_POINTS or name == "one_hot":
         return getattr(generic, name)
     raise AttributeError(f"module 'npconv.backend.numpy' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__getattr__("__all__")))
