@@ -27,6 +27,7 @@ import heapq
 
 from ..backend import xp
 from . import mode
+from .graph import _copy, _like, _zeros
 from .tensor import Tensor
 
 
@@ -52,7 +53,7 @@ def gradients(targets, sources, output_gradients=None, retain_graph=False):
         else:
             # a backward may hand back its upstream gradient itself: never let two tensors
             # share one array
-            grads[key] = g.copy() if any(g is v for v in grads.values()) else g
+            grads[key] = _copy(g) if any(g is v for v in grads.values()) else g
             keep[key] = tensor
 
     heap, seen, counter = [], set(), 0
@@ -67,7 +68,7 @@ def gradients(targets, sources, output_gradients=None, retain_graph=False):
     for i, y in enumerate(targets):
         g = None if output_gradients is None else output_gradients[i]
         if g is None:
-            g = xp.ones_like(y.data)
+            g = xp.ones_like(y.data) if isinstance(y.data, xp.ndarray) else _like(y.data, 1)
         else:
             g = g.data if isinstance(g, Tensor) else xp.asarray(g, dtype=y.dtype)
             if g.shape != y.shape:
@@ -86,7 +87,7 @@ def gradients(targets, sources, output_gradients=None, retain_graph=False):
         for ref, (shape, dtype) in zip(f.outputs, f.output_meta):
             out = ref()
             g = None if out is None else grads.get(id(out))
-            gys.append(xp.zeros(shape, dtype=dtype) if g is None else g)
+            gys.append(_zeros(f, shape, dtype) if g is None else g)
             if out is not None and id(out) not in wanted:
                 grads.pop(id(out), None)  # used: intermediate gradients are dropped at once
                 keep.pop(id(out), None)

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from ..autograd import Function, Tensor, as_tensor
 from ..backend import xp
+from . import _on_device
 
 __all__ = ["batch_norm_train", "batch_norm_inference", "BatchNormTrain", "BatchNormInference"]
 
@@ -106,6 +107,8 @@ class BatchNormTrain(_ChannelOp):
         return mean, xc, var.astype(x.dtype).reshape(self.bshape)
 
     def forward(self, x, *params):
+        if type(x) is not _on_device.ndarray:  # CuPy, array API: the backend's kernels
+            return _on_device.batch_norm_train_forward(self, x, params)
         gamma, beta = self._setup(x, params)
         bshape = self.bshape
         mean, xc, var = self._moments(x)
@@ -123,6 +126,8 @@ class BatchNormTrain(_ChannelOp):
         return y
 
     def backward(self, gy):
+        if type(gy) is not _on_device.ndarray:
+            return _on_device.batch_norm_train_backward(self, gy)
         red, x_hat = self.reduce, self.x_hat
         n = x_hat.size // self.inv.size
         d_beta = gy.sum(axis=red, keepdims=True)
@@ -156,6 +161,8 @@ class BatchNormInference(_ChannelOp):
         self.moving_mean, self.moving_var = mean, var
 
     def forward(self, x, *params):
+        if type(x) is not _on_device.ndarray:
+            return _on_device.batch_norm_inference_forward(self, x, params)
         gamma, beta = self._setup(x, params)
         bshape, dtype = self.bshape, x.dtype
         inv = xp.asarray(self.moving_var, dtype=dtype) + self.epsilon
@@ -173,6 +180,8 @@ class BatchNormInference(_ChannelOp):
         return y
 
     def backward(self, gy):
+        if type(gy) is not _on_device.ndarray:
+            return _on_device.batch_norm_inference_backward(self, gy)
         red, bshape = self.reduce, self.bshape
         gx = gy * self.scale.reshape(bshape) if self.needs_grad[0] else None
 
@@ -209,6 +218,9 @@ def batch_norm_train(x, gamma, beta, axis=-1, epsilon=1e-3, sync=None):
 def batch_norm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon=1e-3, axis=-1):
     """Batch normalization with fixed (moving) statistics; returns a Tensor."""
     x = as_tensor(x)
+    if type(x.data) is not _on_device.ndarray and _on_device.other_library(x):
+        return _on_device.batch_norm_inference(x, gamma, beta, moving_mean, moving_variance,
+                                               epsilon, axis)
     name = "batch_norm_inference"
     axis = _channel_axis(axis, x.ndim, name)
     n = x.shape[axis]

@@ -111,7 +111,7 @@ class Layer:
 
         init = initializers.get(initializer)
         dtype = dtype or self.dtype
-        value = init(tuple(shape), dtype=dtype)
+        value = backend.to_backend(init(tuple(shape), dtype=dtype))  # on the GPU under cupy
         var = Variable(
             value,
             name=f"{self.name}/{name}" if name else self.name,
