@@ -29,6 +29,8 @@ from .fusion import Call, conv_pool_pairs, run_calls
 class Model(Trainer, Layer):
     """A graph of layers that can be trained (see the module docstring)."""
 
+    _build_sets_built = True
+
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
         self._tracked_layers = []
         self._tracked_metrics = []
