@@ -31,6 +31,11 @@ with ``D`` the summed, share-weighted sums; with one rank this is the formula ab
 Inference (``batch_norm_inference``): the same affine map with the moving statistics, folded
 into one per-channel scale and shift (``y = x * scale + shift``, as ``tf.nn.batch_normalization``
 computes it); gradients flow to ``x``, ``gamma`` and ``beta`` (a frozen layer still backprops).
+``inference_scale_shift`` gives that scale and shift, for folding them into the convolution
+before the layer (``models.fusion``).
+
+Both take ``activation='relu'`` for a ReLU layer that follows: ``relu(y)`` in the same op, its
+backward masking the gradient by ``y > 0`` as the ReLU's own does.
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ from ..autograd import Function, Tensor, as_tensor
 from ..backend import xp
 from ..backend.numpy import batch_norm as bn_kernels
 
-__all__ = ["batch_norm_train", "batch_norm_inference", "BatchNormTrain", "BatchNormInference"]
+__all__ = ["batch_norm_train", "batch_norm_inference", "inference_scale_shift", "BatchNormTrain",
+           "BatchNormInference"]
 
 
 def _channel_axis(axis, ndim, name):
@@ -194,9 +200,10 @@ class BatchNormInference(_ChannelOp):
     """``x * scale + shift`` with ``scale = gamma / sqrt(var + eps)``, ``shift = beta - mean *
     scale`` (moving statistics are constants held by the op)."""
 
-    def __init__(self, axis, epsilon, has_gamma, has_beta, mean, var):
+    def __init__(self, axis, epsilon, has_gamma, has_beta, mean, var, activation=None):
         super().__init__(axis, epsilon, has_gamma, has_beta)
         self.moving_mean, self.moving_var = mean, var
+        self.relu = activation == "relu"
 
     def forward(self, x, *params):
         gamma, beta = self._setup(x, params)
@@ -211,12 +218,17 @@ class BatchNormInference(_ChannelOp):
             shift += beta
         y = x * scale.reshape(bshape)
         y += shift.reshape(bshape)
+        if self.relu:
+            xp.maximum(y, 0, out=y)
         if any(self.needs_grad):
             self.x, self.inv, self.mean_b, self.scale = x, inv, mean, scale
+            self.y = y if self.relu else None
         return y
 
     def backward(self, gy):
         red, bshape = self.reduce, self.bshape
+        if self.relu:
+            gy = gy * (self.y > 0)
         gx = gy * self.scale.reshape(bshape) if self.needs_grad[0] else None
 
         def g_gamma():
@@ -257,8 +269,10 @@ def batch_norm_train(x, gamma, beta, axis=-1, epsilon=1e-3, sync=None, activatio
     return y, fn.mean, fn.var
 
 
-def batch_norm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon=1e-3, axis=-1):
-    """Batch normalization with fixed (moving) statistics; returns a Tensor."""
+def batch_norm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon=1e-3, axis=-1,
+                         activation=None):
+    """Batch normalization with fixed (moving) statistics; returns a Tensor
+    (``activation='relu'``: its ``relu``, in the same op)."""
     x = as_tensor(x)
     name = "batch_norm_inference"
     axis = _channel_axis(axis, x.ndim, name)
@@ -270,5 +284,25 @@ def batch_norm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon=1
     for what, value in (("gamma", gamma), ("beta", beta), ("moving_mean", mean),
                         ("moving_variance", var)):
         _check_param(name, what, value, n)
-    fn = BatchNormInference(axis, epsilon, gamma is not None, beta is not None, mean, var)
+    _check_activation(name, activation)
+    fn = BatchNormInference(axis, epsilon, gamma is not None, beta is not None, mean, var,
+                            activation)
     return fn(x, *_params(gamma, beta))
+
+
+def inference_scale_shift(gamma, beta, moving_mean, moving_variance, epsilon=1e-3):
+    """The inference map as ``y = x * scale + shift`` per channel, in float64:
+    ``scale = gamma / sqrt(var + epsilon)``, ``shift = beta - mean * scale`` (``gamma`` /
+    ``beta`` may be ``None``). Arrays or Tensors of shape ``(channels,)``."""
+    def array(v):
+        return None if v is None else xp.asarray(v.data if isinstance(v, Tensor) else v,
+                                                 dtype=xp.float64)
+
+    gamma, beta, mean, var = (array(v) for v in (gamma, beta, moving_mean, moving_variance))
+    scale = 1.0 / xp.sqrt(var + epsilon)
+    if gamma is not None:
+        scale *= gamma
+    shift = -mean * scale
+    if beta is not None:
+        shift += beta
+    return scale, shift
