@@ -73,8 +73,11 @@ class _Part:
         return block.reshape(self.rows, self.width) if self.k else block
 
     def vector(self, v, dtype):
-        v = np.asarray(v, dtype)
-        return np.tile(v, self.k) if self.k else v.reshape(1, self.c, 1)
+        if not self.k:
+            return np.asarray(v, dtype).reshape(1, self.c, 1)
+        out = np.empty(self.width, dtype)  # v tiled k times (np.tile costs 10x more here)
+        out.reshape(self.k, self.c)[...] = v
+        return out
 
     def sums(self, block, ones):
         """Per-channel sums of ``block`` (rows of this part's view), in its dtype."""
