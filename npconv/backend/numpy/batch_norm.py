@@ -32,9 +32,12 @@ recomputed in cache from ``x`` (which the op keeps instead).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from .threads import parallel, scratch
+from . import threads
+from .threads import blas_threads, parallel, scratch
 
 __all__ = ["applies", "channel_view", "train_forward", "train_backward"]
 
@@ -50,8 +53,7 @@ def applies(x) -> bool:
 def channel_view(x, axis):
     """``x`` as a C-contiguous ``(A, C, B)`` array (a view when ``x`` is contiguous)."""
     shape = x.shape
-    a = int(np.prod(shape[:axis], dtype=np.int64))
-    b = int(np.prod(shape[axis + 1:], dtype=np.int64))
+    a, b = math.prod(shape[:axis]), math.prod(shape[axis + 1:])
     return np.ascontiguousarray(x).reshape(a, shape[axis], b)
 
 
@@ -108,7 +110,32 @@ def _blocks(fn, part):
     def piece(lo, hi):
         return [fn(part, i, min(i + rows, hi)) for i in range(lo, hi, rows)]
 
+    if part.rows <= rows or threads.num_threads() == 1:
+        return piece(0, part.rows)  # the caller holds BLAS at one thread (_one_blas_thread)
     return [r for out in parallel(piece, part.rows, min_size=rows, grain=rows) for r in out]
+
+
+def _total(sums):
+    """The float64 sum of a list of per-channel sums."""
+    if len(sums) == 1:
+        return sums[0].astype(np.float64)
+    return np.add.reduce(np.asarray(sums, np.float64), axis=0)
+
+
+def _one_blas_thread(kernel):
+    """Run ``kernel`` with BLAS at one thread, as ``threads.parallel`` runs its pieces (here
+    set once per call rather than once per pass, which for a small input costs more than the
+    arithmetic)."""
+    def run(*args, **kwargs):
+        previous = blas_threads(1)
+        try:
+            return kernel(*args, **kwargs)
+        finally:
+            if previous is not None and previous != 1:
+                blas_threads(previous)
+
+    run.__name__, run.__doc__ = kernel.__name__, kernel.__doc__
+    return run
 
 
 def _each(fn, parts):
@@ -124,6 +151,7 @@ def _scratch(key, block, dtype):
     return scratch(key, block.size, dtype).reshape(block.shape)
 
 
+@_one_blas_thread
 def train_forward(x3, gamma, beta, epsilon, relu=False):
     """Batch statistics and output of ``x3`` (``(A, C, B)``, contiguous).
 
@@ -148,8 +176,8 @@ def train_forward(x3, gamma, beta, epsilon, relu=False):
     vectors = {p: [p.vector(k0, dtype)] for p in parts}
     sums = _each(stats, parts)
     n = a * b
-    s1 = np.sum([s[0] for s in sums], axis=0, dtype=np.float64) / n
-    s2 = np.sum([s[1] for s in sums], axis=0, dtype=np.float64) / n
+    s1 = _total([s[0] for s in sums]) / n
+    s2 = _total([s[1] for s in sums]) / n
     mean = k0.astype(dtype).astype(np.float64) + s1
     var = np.maximum(s2 - s1 * s1, 0.0)
     inv64 = 1.0 / np.sqrt(var + epsilon)
@@ -172,6 +200,7 @@ def train_forward(x3, gamma, beta, epsilon, relu=False):
     return y3, mean, var, inv64.astype(dtype)
 
 
+@_one_blas_thread
 def train_backward(x3, y3, gy3, mean, inv, gamma, need_x, relu=False):
     """Gradients of ``train_forward`` for the upstream gradient ``gy3`` (``(A, C, B)``).
 
@@ -213,8 +242,8 @@ def train_backward(x3, y3, gy3, mean, inv, gamma, need_x, relu=False):
         return s_beta, part.sums(d, ones)
 
     out = _each(sums, parts)
-    d_beta = np.sum([o[0] for o in out], axis=0, dtype=np.float64)
-    d_gamma = np.sum([o[1] for o in out], axis=0, dtype=np.float64) + off * d_beta
+    d_beta = _total([o[0] for o in out])
+    d_gamma = _total([o[1] for o in out]) + off * d_beta
     d_gamma *= inv64
     if need_x:
         n = a * b
