@@ -307,9 +307,8 @@ class BaseConv(ConvArguments, Layer):
         ``call_pooled`` would refuse."""
         if (is_grad_enabled() or not self.built or self.activity_regularizer is not None
                 or self.activation is not activations_module.linear
-                or type(self).call is not BaseConv.call or not norm.folds(training)):
-            return None
-        if norm._axis != (1 if self.data_format == "channels_first" else self.rank + 1):
+                or type(self).call is not BaseConv.call
+                or not norm.folds(training, 1 if self.data_format == "channels_first" else -1)):
             return None
         pool_size = None
         if pool is not None:

@@ -122,12 +122,15 @@ class BatchNormalization(Layer):
         self._losses = []
         return self._normalize(x, resolve_training(self, training), "relu")
 
-    def folds(self, training=None):
-        """Whether this layer, called with ``training``, is the fixed per-channel map of
-        ``inference_scale_shift`` (inference mode, or frozen), which a convolution before it
-        can take into its kernel and bias (``models.fusion``)."""
+    def folds(self, training=None, axis=-1):
+        """Whether this layer, called with ``training`` on inputs whose channels lie on
+        ``axis``, is the fixed per-channel map of ``inference_scale_shift`` along that axis
+        (inference mode, or frozen), which a convolution before it can take into its kernel
+        and bias (``models.fusion``)."""
+        rank = len(self.built_input_shape or ())
         return (self.built and self.activity_regularizer is None
                 and type(self).call is BatchNormalization.call
+                and rank > 0 and self._axis == axis % rank
                 and not (resolve_training(self, training) and self.trainable))
 
     def inference_scale_shift(self):

@@ -238,3 +238,12 @@ def test_add_with_broadcasting_is_not_fused(chains_run):
     x, z = rng.standard_normal((2, 4, 3)), rng.standard_normal((2, 1, 3))
     np.testing.assert_allclose(m.predict([x, z], verbose=0), np.maximum(x + z, 0), rtol=1e-6)
     assert chains_run == {}
+
+
+def test_a_normalization_of_another_axis_is_not_folded(chains_run):
+    m = Sequential([L.Input((5, 6, 2)), L.Conv2D(3, 3, padding="same"),
+                    L.BatchNormalization(axis=1)])
+    randomize_norms(m)
+    x = rng.standard_normal((2, 5, 6, 2)).astype(np.float32)
+    assert_close(m.predict(x, verbose=0), unfused(m, x))
+    assert chains_run == {}
