@@ -170,7 +170,6 @@ class BatchNormTrain(_ChannelOp):
             *self._param_grads(lambda: d_gamma.reshape(-1), lambda: d_beta.reshape(-1)),
         )
 
-
     # --- the one-pass kernels (NumPy arrays, no sync) -------------------------------------
 
     def _forward_one_pass(self, x, gamma, beta):

@@ -155,3 +155,16 @@ def test_relu_is_the_separate_relu():
 def test_activation_other_than_relu_is_refused():
     with pytest.raises(ValueError, match="batch_norm_train: activation must be None or 'relu'"):
         N.batch_norm_train(np.ones((2, 3)), None, None, activation="tanh")
+
+
+def test_inference_relu_gradients_and_numbers():
+    x = rng.standard_normal((4, 5, 3))
+    mean, var = rng.standard_normal(3), rng.uniform(0.5, 2, 3)
+
+    def fn(x, gamma, beta):
+        return N.batch_norm_inference(x, gamma, beta, mean, var, activation="relu")
+
+    gamma, beta = rng.standard_normal(3), rng.standard_normal(3)
+    gradcheck(fn, x, gamma, beta)
+    separate = relu(N.batch_norm_inference(x, gamma, beta, mean, var))
+    np.testing.assert_array_equal(fn(x, gamma, beta).data, separate.data)

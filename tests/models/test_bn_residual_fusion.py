@@ -247,3 +247,12 @@ def test_a_normalization_of_another_axis_is_not_folded(chains_run):
     x = rng.standard_normal((2, 5, 6, 2)).astype(np.float32)
     assert_close(m.predict(x, verbose=0), unfused(m, x))
     assert chains_run == {}
+
+
+def test_normalization_and_relu_after_a_dense_layer(chains_run):
+    m = Sequential([L.Input((6,)), L.Dense(5), L.BatchNormalization(), L.Activation("relu"),
+                    L.Dense(2)])
+    randomize_norms(m)
+    x = rng.standard_normal((7, 6)).astype(np.float32)
+    np.testing.assert_array_equal(m.predict(x, verbose=0), unfused(m, x))
+    assert chains_run == {"BatchNormalization.call_relu": 1}
