@@ -22,7 +22,7 @@ from ..functions.padding import (
     normalize_padding,
     normalize_tuple,
 )
-from .base import Layer, format_shape
+from .base import Layer, format_shape, resolve_training
 from .core import _serialize
 from .pooling import (  # noqa: F401 - Keras 2's keras.layers.convolutional exported these
     AveragePooling1D,
@@ -303,9 +303,10 @@ class BaseConv(ConvArguments, Layer):
         the same numbers as the layers in turn up to float32 rounding. ``models.fusion`` calls
         it for ``Sequential`` and functional models. Returns ``None`` when the chain does not
         qualify: gradients being recorded, ``norm`` in training mode or normalizing another
-        axis, an activation or activity regularizer on this layer, or a pooling that
-        ``call_pooled`` would refuse."""
+        axis, an activation or activity regularizer on this layer, DropConnect in training
+        mode, or a pooling that ``call_pooled`` would refuse."""
         if (is_grad_enabled() or not self.built or self.activity_regularizer is not None
+                or (self.dropconnect and resolve_training(self, training))
                 or self.activation is not activations_module.linear
                 or type(self).call is not BaseConv.call
                 or not norm.folds(training, 1 if self.data_format == "channels_first" else -1)):
