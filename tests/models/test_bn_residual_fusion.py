@@ -212,12 +212,20 @@ def test_add_relu_gradients():
     gradcheck(lambda a, b, c: add_relu(a, b, c), a, b, c)
 
 
-def test_add_relu_is_the_two_ops_bit_for_bit(monkeypatch):
+@pytest.fixture(params=[1, 2])
+def threads(request):
+    before = npconv.backend.num_threads()
+    npconv.backend.set_num_threads(request.param)
+    yield request.param
+    npconv.backend.set_num_threads(before)
+
+
+def test_add_relu_is_the_two_ops_bit_for_bit(monkeypatch, threads):
     from npconv.functions import residual
     from npconv.functions.activations import relu
     from npconv.functions.array import add
 
-    monkeypatch.setattr(residual, "BLOCK", 7)  # several blocks
+    monkeypatch.setattr(residual, "BLOCK", 7)  # several blocks, on each thread
     a, b = (npconv.autograd.Tensor(rng.standard_normal((4, 5, 6)).astype(np.float32),
                                    requires_grad=True) for _ in range(2))
     gy = rng.standard_normal((4, 5, 6)).astype(np.float32)
