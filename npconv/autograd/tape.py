@@ -46,15 +46,19 @@ def gradients(targets, sources, output_gradients=None, retain_graph=False):
     keep: dict[int, Tensor] = {}  # keeps each keyed tensor alive, so no id is reused
     wanted = {id(s) for s in sources}
 
+    held = set()  # ids of the arrays in grads (all alive, so no id is reused meanwhile)
+
     def add(tensor, g):
         key = id(tensor)
         if key in grads:
+            held.discard(id(grads[key]))
             grads[key] = grads[key] + g
         else:
             # a backward may hand back its upstream gradient itself: never let two tensors
             # share one array
-            grads[key] = _copy(g) if any(g is v for v in grads.values()) else g
+            grads[key] = _copy(g) if id(g) in held else g
             keep[key] = tensor
+        held.add(id(grads[key]))
 
     heap, seen, counter = [], set(), 0
 
@@ -89,7 +93,8 @@ def gradients(targets, sources, output_gradients=None, retain_graph=False):
             g = None if out is None else grads.get(id(out))
             gys.append(_zeros(f, shape, dtype) if g is None else g)
             if out is not None and id(out) not in wanted:
-                grads.pop(id(out), None)  # used: intermediate gradients are dropped at once
+                if g is not None:  # used: intermediate gradients are dropped at once
+                    held.discard(id(grads.pop(id(out))))
                 keep.pop(id(out), None)
         recorded, f.needs_grad = f.needs_grad, paths[id(f)]
         try:

@@ -393,15 +393,20 @@ def batch_norm_train_forward(op, x, params):
     perm = _channels_last(op, x)
     xl = x if perm is None else xp.permute_dims(x, perm)
     y, op.mean, op.var, saved = k.batch_norm_train_forward(xl, gamma, beta, op.epsilon)
-    op.on_device = (k, gamma, saved, perm)
+    relu = getattr(op, "relu", False)
+    if relu:
+        y = _relu(xp, y)
+    op.on_device = (k, gamma, saved, perm, y if relu else None)
     return _undo(xp, y, perm)
 
 
 def batch_norm_train_backward(op, gy):
-    k, gamma, saved, perm = op.on_device
+    k, gamma, saved, perm, y = op.on_device
     op.on_device = None
     xp = array_namespace(gy)
     gl = gy if perm is None else xp.permute_dims(gy, perm)
+    if y is not None:  # the fused ReLU (activation='relu')
+        gl = _relu_mask(xp, gl, y)
     gx, g_gamma, g_beta = k.batch_norm_train_backward(gl, gamma, saved, op.needs_grad[0])
     gx = None if gx is None else _undo(xp, gx, perm)
     return (gx, *op._param_grads(lambda: g_gamma, lambda: g_beta))
@@ -421,25 +426,37 @@ def batch_norm_inference_forward(op, x, params):
     perm = _channels_last(op, x)
     xl = x if perm is None else xp.permute_dims(x, perm)
     y = k.batch_norm_inference_forward(xl, gamma, beta, mean, var, op.epsilon)
-    op.on_device = (k, xl, gamma, mean, var, perm)
+    relu = getattr(op, "relu", False)
+    if relu:
+        y = _relu(xp, y)
+    op.on_device = (k, xl, gamma, mean, var, perm, y if relu else None)
     return _undo(xp, y, perm)
 
 
 def batch_norm_inference_backward(op, gy):
-    k, xl, gamma, mean, var, perm = op.on_device
+    k, xl, gamma, mean, var, perm, y = op.on_device
     op.on_device = None
     xp = array_namespace(gy)
     gl = gy if perm is None else xp.permute_dims(gy, perm)
+    if y is not None:
+        gl = _relu_mask(xp, gl, y)
     gx, g_gamma, g_beta = k.batch_norm_inference_backward(xl, gl, gamma, mean, var, op.epsilon)
     gx = _undo(xp, gx, perm) if op.needs_grad[0] else None
     return (gx, *op._param_grads(lambda: g_gamma, lambda: g_beta))
 
 
-def batch_norm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon, axis):
+def batch_norm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon, axis,
+                         activation=None):
     """``functions.normalization.batch_norm_inference`` for ``x`` of another library: the
     moving statistics stay in that library (NumPy's ``asarray`` would copy them off the
     device, or fail)."""
-    from .normalization import BatchNormInference, _channel_axis, _check_param, _params
+    from .normalization import (
+        BatchNormInference,
+        _channel_axis,
+        _check_activation,
+        _check_param,
+        _params,
+    )
 
     name = "batch_norm_inference"
     axis = _channel_axis(axis, x.ndim, name)
@@ -449,7 +466,9 @@ def batch_norm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon, 
     for what, value in (("gamma", gamma), ("beta", beta), ("moving_mean", mean),
                         ("moving_variance", var)):
         _check_param(name, what, value, n)
-    fn = BatchNormInference(axis, epsilon, gamma is not None, beta is not None, mean, var)
+    _check_activation(name, activation)
+    fn = BatchNormInference(axis, epsilon, gamma is not None, beta is not None, mean, var,
+                            activation)
     return fn(x, *_params(gamma, beta))
 
 

@@ -239,6 +239,13 @@ def test_batch_norm_train_and_inference(device, axis):
                    device)
     same_on_device(lambda x, g, b, m, v: N.batch_norm_inference(x, g, b, m, v, axis=axis),
                    [x, gamma, beta, mm, mv], device)
+    # the fused ReLU a BatchNormalization followed by a ReLU layer runs with
+    same_on_device(lambda x, g, b: N.batch_norm_train(x, g, b, axis=axis,
+                                                      activation="relu")[0],
+                   [x, gamma, beta], device)
+    same_on_device(lambda x, g, b, m, v: N.batch_norm_inference(x, g, b, m, v, axis=axis,
+                                                                activation="relu"),
+                   [x, gamma, beta, mm, mv], device)
 
 
 @pytest.mark.parametrize("device", DEVICES)

@@ -6,6 +6,9 @@
 - ``conv``: the named convolution plans (``im2col``, ``kmajor``, ``pairs``,
   ``grouped``/``dense_groups``, ``col2im``/``full`` input gradients, ``conv_pool``) and
   ``choose_plan``, which picks them; ``functions.conv`` is the readable op that calls them.
+- ``batch_norm``: batch normalization's training statistics, output and backward in cache-sized
+  blocks (one pass for the statistics, one for the output, two backward);
+  ``functions.normalization`` states the arithmetic.
 
 Nothing here knows about autograd or Keras: kernels take and return arrays.
 
