@@ -101,7 +101,8 @@ step "backend tests, NumPy backend (generic, CuPy kernels on the GPU, CUDA sourc
     check_cupy_tests_ran
 step "backend tests, NPCONV_BACKEND=cupy" 120 \
     env NPCONV_BACKEND=cupy "${PY}" -m pytest -q -rs -p no:cacheprovider \
-    tests/backend/test_cupy_kernels.py tests/backend/test_selection.py
+    tests/backend/test_cupy_kernels.py tests/backend/test_selection.py \
+    tests/backend/test_cupy_training.py
 step "function and layer tests, NPCONV_BACKEND=cupy" 150 \
     env NPCONV_BACKEND=cupy "${PY}" -m pytest -q -x -p no:cacheprovider \
     tests/functions tests/layers

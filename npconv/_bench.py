@@ -606,6 +606,8 @@ def run_bench(models=None, frameworks=None, rounds=3, min_batches=None, min_seco
                       f"{result['peak_rss_mb']:,.0f} MB (+{result['above_baseline_mb']:,.0f}); "
                       f"process {result['process_seconds']:.0f} s",
                       file=out, flush=True)
+                if json_path:  # a run cut short keeps the rounds it finished
+                    _write_json(results, json_path)
     results["wall_seconds"] = time.perf_counter() - started
     try:
         results["machine"]["load_average_after"] = os.getloadavg()
@@ -629,11 +631,16 @@ def run_bench(models=None, frameworks=None, rounds=3, min_batches=None, min_seco
     if ops:
         results["ops"] = bench_ops(out=out)
     if json_path:
-        tmp = f"{json_path}.tmp{os.getpid()}"
-        with open(tmp, "w") as fh:
-            json.dump(results, fh, indent=1)
-        os.replace(tmp, json_path)
+        _write_json(results, json_path)
     return results
+
+
+def _write_json(results, path):
+    """Write ``results`` to ``path`` atomically (a temporary file, then a rename)."""
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w") as fh:
+        json.dump(results, fh, indent=1)
+    os.replace(tmp, path)
 
 
 # --- per-op micro-benchmarks ------------------------------------------------------------------

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import heapq
 
+import numpy as np
+
 from ..backend import xp
+from ..backend.selection import array_namespace
 from .tensor import Tensor
 
 
@@ -27,9 +30,14 @@ def backward(y: Tensor, grad=None, retain_graph: bool = False) -> None:
                 f"backward() without a gradient needs a scalar, got shape {y.shape}; "
                 "pass grad= of that shape"
             )
-        grad = xp.ones_like(y.data)
+        grad = xp.ones_like(y.data) if isinstance(y.data, xp.ndarray) else _like(y.data, 1)
     else:
-        grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=y.dtype)
+        if isinstance(grad, Tensor):
+            grad = grad.data
+        elif isinstance(y.data, xp.ndarray):
+            grad = xp.asarray(grad, dtype=y.dtype)
+        elif type(grad) is not type(y.data):  # y of another library: grad moved beside it
+            grad = array_namespace(y.data).asarray(grad, dtype=y.dtype, device=y.data.device)
         if grad.shape != y.shape:
             raise ValueError(f"backward(): grad has shape {grad.shape}, expected {y.shape}")
     y.grad = grad if y.grad is None else y.grad + grad
@@ -53,7 +61,7 @@ def backward(y: Tensor, grad=None, retain_graph: bool = False) -> None:
         for ref, (shape, dtype) in zip(f.outputs, f.output_meta):
             out = ref()
             g = None if out is None else out.grad
-            gys.append(xp.zeros(shape, dtype=dtype) if g is None else g)
+            gys.append(_zeros(f, shape, dtype) if g is None else g)
         gxs = f.backward(*gys)
         if not isinstance(gxs, tuple):
             gxs = (gxs,)
@@ -68,7 +76,7 @@ def backward(y: Tensor, grad=None, retain_graph: bool = False) -> None:
             if x.grad is None:
                 # a backward may return its upstream gradient itself (Add does): copy it once
                 # when it lands on a leaf, so no two leaves share one array
-                x.grad = gx.copy() if x.creator is None and any(gx is g for g in gys) else gx
+                x.grad = _copy(gx) if x.creator is None and any(gx is g for g in gys) else gx
             else:
                 x.grad = x.grad + gx
             if x.creator is not None:
@@ -82,3 +90,25 @@ def backward(y: Tensor, grad=None, retain_graph: bool = False) -> None:
     # Released only now: an input dropped earlier could be freed before its creator runs.
     for f in done:
         f.inputs = ()
+
+
+# --- arrays of other libraries (array_api_strict, CuPy): made in their namespace and device ---
+
+
+def _like(a, value):
+    """An array of ``a``'s shape, dtype, namespace and device, filled with ``value``."""
+    return array_namespace(a).full(a.shape, value, dtype=a.dtype, device=a.device)
+
+
+def _zeros(f, shape, dtype):
+    """Zeros for an output of ``f`` that nothing used, in the library and on the device of
+    ``f``'s inputs."""
+    a = next((t.data for t in f.inputs if not isinstance(t.data, xp.ndarray | np.ndarray)),
+             None)
+    if a is None:
+        return xp.zeros(shape, dtype=dtype)
+    return array_namespace(a).zeros(shape, dtype=dtype, device=a.device)
+
+
+def _copy(a):
+    return a.copy() if hasattr(a, "copy") else array_namespace(a).asarray(a, copy=True)

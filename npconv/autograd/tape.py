@@ -27,6 +27,7 @@ import heapq
 
 from ..backend import xp
 from . import mode
+from .graph import _copy, _like, _zeros
 from .tensor import Tensor
 
 
@@ -56,7 +57,7 @@ def gradients(targets, sources, output_gradients=None, retain_graph=False):
             # a backward may hand back its upstream gradient itself: never let two tensors
             # share one array
             if id(g) in held:
-                g = g.copy()
+                g = _copy(g)
             grads[key] = g
             keep[key] = tensor
         held.add(id(g))
@@ -79,7 +80,7 @@ def gradients(targets, sources, output_gradients=None, retain_graph=False):
     for i, y in enumerate(targets):
         g = None if output_gradients is None else output_gradients[i]
         if g is None:
-            g = xp.ones_like(y.data)
+            g = xp.ones_like(y.data) if isinstance(y.data, xp.ndarray) else _like(y.data, 1)
         else:
             g = g.data if isinstance(g, Tensor) else xp.asarray(g, dtype=y.dtype)
             if g.shape != y.shape:
@@ -100,7 +101,7 @@ def gradients(targets, sources, output_gradients=None, retain_graph=False):
             out = ref()
             g = None if out is None else grads.get(id(out))
             if g is None:
-                g = xp.zeros(shape, dtype=dtype)
+                g = _zeros(f, shape, dtype)
             elif id(out) not in wanted:
                 drop(id(out))  # used: intermediate gradients are dropped at once
             gys.append(g)

@@ -1,11 +1,14 @@
 """``Tensor``: an array that remembers the function that made it, so gradients can flow back.
 
-A Tensor holds ``data`` (an array of the backend's namespace), ``grad`` (an array of the same
-shape once ``backward()`` has reached it, else ``None``) and ``creator`` (the ``Function`` call
-that produced it, ``None`` for a leaf). Arithmetic operators dispatch to ``npconv.functions``.
+A Tensor holds ``data`` (an array of the backend's namespace, or of the array library it was
+given: ``array_api_strict``, CuPy), ``grad`` (an array of the same shape once ``backward()``
+has reached it, else ``None``) and ``creator`` (the ``Function`` call that produced it,
+``None`` for a leaf). Arithmetic operators dispatch to ``npconv.functions``.
 """
 
 from __future__ import annotations
+
+import numpy as _np
 
 from ..backend import xp
 
@@ -26,7 +29,9 @@ class Tensor:
     def __init__(self, data, requires_grad: bool = False, name: str | None = None):
         if isinstance(data, Tensor):
             data = data.data
-        self.data = data if isinstance(data, xp.ndarray) else xp.asarray(data)
+        if not isinstance(data, xp.ndarray) and not _other_library(data):
+            data = xp.asarray(data)
+        self.data = data
         self.grad = None
         self.creator = None
         self.requires_grad = bool(requires_grad)
@@ -215,6 +220,17 @@ class Tensor:
         from ..functions import array
 
         return array.mean(self, axis=axis, keepdims=keepdims)
+
+
+def _other_library(data) -> bool:
+    """Whether ``data`` is an array of another array library (``array_api_strict``, CuPy under
+    the NumPy backend): kept as it is, so functions run on it with its own kernels
+    (``backend.kernels_for``) instead of copying it to NumPy. NumPy arrays and scalars (which
+    also carry ``__array_namespace__``) are not: under the CuPy backend they are moved to the
+    GPU as before."""
+    if isinstance(data, _np.ndarray | _np.generic):
+        return False
+    return hasattr(data, "__array_namespace__") or type(data).__module__.startswith("cupy")
 
 
 def as_tensor(x) -> Tensor:

@@ -100,16 +100,15 @@ def namespace():
 
 def kernels(name: str | None = None):
     """The kernel module of backend ``name`` (default: the active one), holding the entry
-    points ``conv_forward``, ``conv_backward``, ``max_pool_forward``, ... . The NumPy backend's
-    CPU plans are not yet behind these entry points; until they are, ``'numpy'`` returns the
-    generic kernels, which run on NumPy arrays."""
+    points ``conv_forward``, ``conv_backward``, ``max_pool_forward``, ... : ``npconv.backend.numpy``
+    (the CPU convolution plans), ``npconv.backend.cupy`` or ``npconv.backend.generic``."""
     name = _active if name is None else name
     if name not in BACKENDS:
         raise ValueError(f"kernels: backend must be one of {BACKENDS}, got {name!r}")
     if name == "cupy":
         _import_cupy()
         return importlib.import_module("npconv.backend.cupy")
-    return importlib.import_module("npconv.backend.generic")
+    return importlib.import_module(f"npconv.backend.{name}")
 
 
 def kernels_for(*arrays):

@@ -33,6 +33,7 @@ import math
 
 from ..autograd import Function, as_tensor
 from ..backend import floatx, xp
+from . import _on_device
 
 __all__ = [
     "relu",
@@ -199,6 +200,8 @@ class ReLU(Function):
         self.leaky = self.slope != 0.0 and self.max_value is None and self.threshold == 0.0
 
     def forward(self, x):
+        if type(x) is not _on_device.ndarray:  # CuPy, array API
+            return _on_device.relu_forward(self, x)
         x = _float(x)
         if self.plain:
             y = xp.maximum(x, 0)
@@ -223,6 +226,8 @@ class ReLU(Function):
         return y
 
     def backward(self, gy):
+        if type(gy) is not _on_device.ndarray:
+            return _on_device.relu_backward(self, gy)
         if self.plain:
             return gy * (self.y > 0)
         x, t, s, cap = self.x, self.threshold, self.slope, self.max_value
@@ -283,6 +288,8 @@ class Softmax(Function):
         self.axis = axis
 
     def forward(self, x):
+        if type(x) is not _on_device.ndarray:
+            return _on_device.softmax_forward(self, x)
         x = _float(x)
         y = x - x.max(axis=self.axis, keepdims=True)
         xp.exp(y, out=y)
@@ -292,6 +299,8 @@ class Softmax(Function):
         return y
 
     def backward(self, gy):
+        if type(gy) is not _on_device.ndarray:
+            return _on_device.softmax_backward(self, gy)
         y = self.y
         gx = gy * y
         gx -= y * gx.sum(axis=self.axis, keepdims=True)

@@ -12,6 +12,8 @@ import numbers
 
 from ..autograd import Function, Tensor
 from ..backend import xp
+from ..backend.selection import array_namespace
+from . import _on_device
 
 
 def sum_to(g, shape):
@@ -22,17 +24,35 @@ def sum_to(g, shape):
     axes = tuple(range(lead)) + tuple(
         i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1
     )
+    if _on_device.other_library(g):  # another array library: its namespace's functions
+        g = array_namespace(g).sum(g, axis=axes, keepdims=True)
+        return _reshape(g, shape) if lead else g
     g = g.sum(axis=axes, keepdims=True)
     return g.reshape(shape) if lead else g
+
+
+def _reshape(a, shape):
+    """``a.reshape(shape)``, also for arrays without the method (the array API's)."""
+    if not _on_device.other_library(a):
+        return a.reshape(shape)
+    return array_namespace(a).reshape(a, tuple(shape))
 
 
 def _operands(a, b):
     """Cast a Python number to the dtype of the Tensor/array it is combined with."""
     if isinstance(a, numbers.Number) and not isinstance(b, numbers.Number):
-        a = xp.asarray(a, dtype=_dtype(b))
+        a = _constant(a, b) if _on_device.other_library(b) else xp.asarray(a, dtype=_dtype(b))
     if isinstance(b, numbers.Number) and not isinstance(a, numbers.Number):
-        b = xp.asarray(b, dtype=_dtype(a))
+        b = _constant(b, a) if _on_device.other_library(a) else xp.asarray(b, dtype=_dtype(a))
     return a, b
+
+
+def _constant(value, like):
+    """``value`` as a 0-d array of ``like``'s library, device and (float) dtype."""
+    data = like.data if isinstance(like, Tensor) else like
+    ns = array_namespace(data)
+    dtype = data.dtype if _on_device._is_float(ns, data.dtype) else ns.float32
+    return ns.asarray(value, dtype=dtype, device=data.device)
 
 
 def _dtype(x):
@@ -157,24 +177,31 @@ class Sum(Function):
 
     def forward(self, x):
         self.shape = x.shape
-        return xp.sum(x, axis=self.axis, keepdims=self.keepdims)
+        ns = array_namespace(x) if _on_device.other_library(x) else xp
+        return ns.sum(x, axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, gy):
+        ns = array_namespace(gy) if _on_device.other_library(gy) else xp
         if not self.keepdims and self.axis is not None:
             axes = self.axis if isinstance(self.axis, tuple) else (self.axis,)
             axes = sorted(a % len(self.shape) for a in axes)
             for a in axes:
-                gy = xp.expand_dims(gy, a)
-        return xp.broadcast_to(gy, self.shape).copy()
+                gy = ns.expand_dims(gy, axis=a)
+        g = ns.broadcast_to(gy, self.shape)
+        return g.copy() if ns is xp else ns.asarray(g, copy=True)
 
 
 class Mean(Sum):
     def forward(self, x):
         y = super().forward(x)
         self.count = x.size // max(y.size, 1) if x.size else 1
+        if _on_device.other_library(x):
+            return y / self.count
         return (y / self.count).astype(x.dtype, copy=False)
 
     def backward(self, gy):
+        if _on_device.other_library(gy):
+            return super().backward(gy / self.count)
         return super().backward(gy / xp.asarray(self.count, dtype=gy.dtype))
 
 
@@ -184,10 +211,10 @@ class Reshape(Function):
 
     def forward(self, x):
         self.in_shape = x.shape
-        return x.reshape(self.shape)
+        return _reshape(x, self.shape)
 
     def backward(self, gy):
-        return gy.reshape(self.in_shape)
+        return _reshape(gy, self.in_shape)
 
 
 class Transpose(Function):

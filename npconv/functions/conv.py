@@ -37,10 +37,13 @@ from __future__ import annotations
 import itertools
 import numbers
 
+import numpy as np
+
 from ..autograd import Function, Tensor, as_tensor
 from ..autograd.mode import is_grad_enabled
 from ..backend import normalize_data_format
 from ..backend.numpy import conv as kernels
+from . import _on_device
 from . import array as A
 from .padding import conv_output_length, normalize_padding, normalize_tuple, spatial_pads
 
@@ -64,6 +67,8 @@ class Conv(Function):
         self.relu = activation == "relu"
 
     def forward(self, x, kernel, bias=None):
+        if type(x) is not np.ndarray or type(kernel) is not np.ndarray:  # CuPy, array API
+            return _on_device.conv_forward(self, x, kernel, bias)
         self.plan = kernels.choose_plan(x, kernel, self.strides, self.dilation, self.pads,
                                         self.conv_groups, self.channels_first)
         kernel = kernels.dense_kernel(self.plan, kernel)
@@ -78,6 +83,8 @@ class Conv(Function):
         return y
 
     def backward(self, gy):
+        if type(gy) is not np.ndarray:
+            return _on_device.conv_backward(self, gy)
         need_x, need_w = self.needs_grad[:2]
         need_b = self.bias_dtype is not None and self.needs_grad[2]
         gx, gw, gb = kernels.backward(self.plan, self.x, self.kernel, gy, need_x, need_w,
@@ -112,7 +119,7 @@ def conv_max_pool(x, kernel, bias=None, pool_size=2, strides=1, padding="valid",
     output is pooled while it is in cache and the bias and ReLU run on the pooled values, which
     gives the same numbers (max commutes with adding a bias and with ReLU, rounding included),
     without writing and re-reading the full-size output. With gradients to record, or channels
-    first, it is the two ops in turn.
+    first, or on arrays of another library (CuPy, array API), it is the two ops in turn.
     """
     from .pooling import max_pool
 
@@ -122,7 +129,8 @@ def conv_max_pool(x, kernel, bias=None, pool_size=2, strides=1, padding="valid",
     pool = normalize_tuple(pool_size, kernel.ndim - 2, "pool_size")
     inputs = (x, kernel) if bias is None else (x, kernel, bias)
     recording = is_grad_enabled() and any(t.requires_grad for t in inputs)
-    if recording or normalize_data_format(data_format) == "channels_first":
+    if (recording or normalize_data_format(data_format) == "channels_first"
+            or type(x.data) is not np.ndarray):  # CuPy, array API: their kernels, in turn
         y = conv(x, kernel, bias, strides, padding, dilation_rate, groups, data_format,
                  activation)
         return max_pool(y, pool, data_format=data_format)

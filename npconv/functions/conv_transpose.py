@@ -47,9 +47,12 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
 from ..autograd import Function, Tensor, as_tensor
 from ..backend import floatx, normalize_data_format, xp
 from ..backend.numpy import conv as kernels
+from . import _on_device
 from .padding import effective_kernel, normalize_tuple
 
 __all__ = ["conv_transpose", "conv_transpose_output_length", "ConvTranspose"]
@@ -109,6 +112,8 @@ class ConvTranspose(Function):
         return a[lead + index]
 
     def forward(self, x, kernel, bias=None):
+        if type(x) is not np.ndarray or type(kernel) is not np.ndarray:  # CuPy, array API
+            return _on_device.conv_transpose_forward(self, x, kernel, bias)
         self.x = x if self.needs_grad[1] else None  # for the kernel gradient
         self.kernel = kernel if any(self.needs_grad[:2]) else None
         self.xdtype = x.dtype
@@ -141,6 +146,8 @@ class ConvTranspose(Function):
         return y
 
     def backward(self, gy):
+        if type(gy) is not np.ndarray:
+            return _on_device.conv_transpose_backward(self, gy)
         need_x, need_w = self.needs_grad[:2]
         need_b = self.bias_dtype is not None and self.needs_grad[2]
         gx = gw = gb = None

@@ -16,6 +16,7 @@ from ..autograd import Function, as_tensor
 from ..backend import noise_rng as backend_rng
 from ..backend import xp
 from ..backend.numpy.threads import parallel, scratch
+from . import _on_device
 
 __all__ = ["dropout", "drop_connect", "dropout_mask", "Dropout", "BlockDropout"]
 
@@ -193,6 +194,8 @@ def dropout(x, rate, training=True, noise_shape=None, seed=None):
     shape = _noise_shape(noise_shape, x.shape)
     if not training or rate == 0.0:
         return x
+    if type(x.data) is not _on_device.ndarray and _on_device.other_library(x):
+        return _on_device.dropout(x, rate, shape, seed)  # the mask drawn by x's backend
     floating = xp.issubdtype(x.dtype, xp.floating)
     if floating and shape == tuple(x.shape) and x.data.flags.c_contiguous:
         return BlockDropout(rate, seed)(x)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from ..autograd import Function
 from ..backend import xp
 from ..backend.numpy.threads import parallel
+from . import _on_device
 
 __all__ = ["dense", "dense_reference", "Dense"]
 
@@ -38,6 +39,8 @@ class Dense(Function):
         self.activation = activation
 
     def forward(self, x, kernel, bias=None):
+        if type(x) is not _on_device.ndarray or type(kernel) is not _on_device.ndarray:
+            return _on_device.dense_forward(self, x, kernel, bias)  # CuPy, array API
         if x.ndim < 1 or kernel.ndim != 2 or x.shape[-1] != kernel.shape[0]:
             raise ValueError(
                 f"dense expects x of shape (..., {kernel.shape[0] if kernel.ndim == 2 else 'in'})"
@@ -75,6 +78,8 @@ class Dense(Function):
         return y.reshape(*lead, k_out)
 
     def backward(self, gy):
+        if type(gy) is not _on_device.ndarray:
+            return _on_device.dense_backward(self, gy)
         needs = self.needs_grad
         g2 = gy.reshape(-1, gy.shape[-1])
         if self.activation == "relu":

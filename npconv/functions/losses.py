@@ -42,6 +42,7 @@ import math
 
 from ..autograd import Function, Tensor, as_tensor
 from ..backend import epsilon, floatx, xp
+from . import _on_device
 
 __all__ = [
     "categorical_crossentropy",
@@ -282,6 +283,8 @@ def softmax_cross_entropy(logits, y_true, axis=-1):
     """Fused softmax + categorical cross-entropy per sample; ``y_true`` one-hot or soft targets
     of ``logits``'s shape. Backward: ``(softmax(logits) - y_true) * upstream`` (scaled by
     ``sum(y_true)`` for targets that do not sum to 1)."""
+    if _on_device.other_library(logits):  # CuPy, array API: the backend's fused kernel
+        return _on_device.softmax_cross_entropy(logits, y_true, axis)
     z = _pred(logits)
     t = _true(y_true, z.dtype)
     _same_shape("softmax_cross_entropy", t, z)
@@ -291,6 +294,8 @@ def softmax_cross_entropy(logits, y_true, axis=-1):
 def sparse_softmax_cross_entropy(logits, labels, axis=-1):
     """Fused softmax + cross-entropy with integer labels (``logits.shape`` without ``axis``).
     Backward: ``(softmax(logits) - one_hot(labels)) * upstream``."""
+    if _on_device.other_library(logits):
+        return _on_device.sparse_softmax_cross_entropy(logits, labels, axis)
     z = _pred(logits)
     axis = _axis(axis, z.ndim, "sparse_softmax_cross_entropy")
     lab = _labels("sparse_softmax_cross_entropy", labels, z.shape, axis)
@@ -310,6 +315,8 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     """Keras's ``categorical_crossentropy``: one value per sample (``y_pred.shape`` without
     ``axis``). See the module docstring for the exact formula and its clipping."""
     name = "categorical_crossentropy"
+    if from_logits and _on_device.other_library(y_pred):
+        return _on_device.softmax_cross_entropy(y_pred, y_true, axis, label_smoothing)
     p = _pred(y_pred)
     t = _true(y_true, p.dtype)
     _same_shape(name, t, p)
@@ -326,6 +333,8 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
     """Keras's ``sparse_categorical_crossentropy``: integer labels ``y_true`` of
     ``y_pred.shape`` without ``axis`` (or with a trailing axis of size 1)."""
     name = "sparse_categorical_crossentropy"
+    if from_logits and _on_device.other_library(y_pred):
+        return _on_device.sparse_softmax_cross_entropy(y_pred, y_true, axis)
     p = _pred(y_pred)
     axis = _axis(axis, p.ndim, name)
     lab = _labels(name, y_true, p.shape, axis)

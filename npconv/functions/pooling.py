@@ -78,6 +78,7 @@ import numbers
 from ..autograd import Function, Tensor, as_tensor
 from ..backend import floatx, noise_rng, normalize_data_format, xp
 from ..backend.numpy.threads import num_threads, parallel
+from . import _on_device
 from . import array as A
 from .padding import conv_output_length, normalize_tuple, spatial_pads
 
@@ -247,6 +248,8 @@ class MaxPool(Function):
         self.windows = windows
 
     def forward(self, x):
+        if type(x) is not _on_device.ndarray:  # CuPy, array API: the backend's kernels
+            return _on_device.pool_forward(self, x, "max")
         w = self.windows
         # max is exact and order-free: start from any offset that meets every window
         full = next((o for o in w.offsets if o.full), None)
@@ -269,6 +272,8 @@ class MaxPool(Function):
         return y
 
     def backward(self, gy):
+        if type(gy) is not _on_device.ndarray:
+            return _on_device.pool_backward(self, gy)
         w, x, y = self.windows, self.x, self.y
         gx = w.gradient_buffer(x.dtype)
         if w.disjoint:
@@ -335,6 +340,8 @@ class AvgPool(Function):
         self.windows = windows
 
     def forward(self, x):
+        if type(x) is not _on_device.ndarray:
+            return _on_device.pool_forward(self, x, "avg")
         w = self.windows
         self.dtype = x.dtype
         self.count = w.count(x.dtype)
@@ -348,6 +355,8 @@ class AvgPool(Function):
         return y
 
     def backward(self, gy):
+        if type(gy) is not _on_device.ndarray:
+            return _on_device.pool_backward(self, gy)
         w = self.windows
         gx = w.gradient_buffer(self.dtype)
         if w.covering and not any(b or a for b, a in w.pads):
@@ -521,6 +530,8 @@ class GlobalAvgPool(_GlobalPool):
 
 def _float_tensor(x):
     x = as_tensor(x)
+    if type(x.data) is not _on_device.ndarray and _on_device.other_library(x):
+        return _on_device.float_tensor(x)
     if not xp.issubdtype(x.dtype, xp.floating):
         x = Tensor(x.data.astype(floatx()))
     return x

@@ -12,6 +12,7 @@ Shapes include the batch axis, written ``None`` when unknown, as in Keras:
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import threading
 
@@ -54,6 +55,15 @@ class Layer:
     min_input_rank: int | None = None
     # a model passes training=None on to its layers, each applying its own default
     _passes_training = False
+
+    # a Model's build() decides for itself when it is built (it traces the graph)
+    _build_sets_built = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is not None and not cls._build_sets_built:
+            cls.build = _marks_built(build)
 
     def __init__(
         self,
@@ -111,7 +121,7 @@ class Layer:
 
         init = initializers.get(initializer)
         dtype = dtype or self.dtype
-        value = init(tuple(shape), dtype=dtype)
+        value = backend.to_backend(init(tuple(shape), dtype=dtype))  # on the GPU under cupy
         var = Variable(
             value,
             name=f"{self.name}/{name}" if name else self.name,
@@ -267,12 +277,16 @@ class Layer:
             self.built = True
             self.built_input_shape = tuple(input_shape)
             self.built_output_shape = self.compute_output_shape(input_shape)
-            if getattr(self, "_initial_weights", None) is not None:
-                weights, self._initial_weights = self._initial_weights, None
-                try:
-                    self.set_weights(weights)
-                except ValueError as e:
-                    raise ValueError(f"{type(self).__name__} weights=[...]: {e}") from None
+            self._set_initial_weights()
+
+    def _set_initial_weights(self) -> None:
+        """Keras 2's ``weights=[...]`` argument, set once the weights exist."""
+        if getattr(self, "_initial_weights", None) is not None:
+            weights, self._initial_weights = self._initial_weights, None
+            try:
+                self.set_weights(weights)
+            except ValueError as e:
+                raise ValueError(f"{type(self).__name__} weights=[...]: {e}") from None
 
     def __call__(self, inputs, training=None, **kwargs):
         if _is_symbolic(inputs):
@@ -407,6 +421,21 @@ def _shapes(inputs):
     if isinstance(inputs, (list, tuple)):
         return [tuple(x.shape) for x in inputs]
     return tuple(inputs.shape)
+
+
+def _marks_built(build):
+    """``build`` that marks the layer built when it returns, whoever called it, as Keras 3's
+    build wrapper does: a layer built by hand (``layer.build((None, 8, 8, 2))``, as custom
+    layers and tests do) keeps its weights on its first call instead of being built again."""
+
+    @functools.wraps(build)
+    def build_wrapper(self, *args, **kwargs):
+        out = build(self, *args, **kwargs)
+        self.built = True
+        self._set_initial_weights()
+        return out
+
+    return build_wrapper
 
 
 def _batchless(shapes):

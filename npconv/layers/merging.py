@@ -9,6 +9,7 @@ from functools import reduce
 
 from ..functions import array as ops_array
 from ..functions import layer_normalization as ops_ln
+from ..functions.residual import add_relu
 from .base import Layer, format_shape
 
 
@@ -60,6 +61,19 @@ class Merge(Layer):
 
 class Add(Merge):
     merge = staticmethod(ops_array.add)
+
+    def call_relu(self, inputs, training=None):
+        """``relu`` of this layer's sum as one op (``functions.residual.add_relu``), for a
+        plain ReLU layer that alone reads it (``models.fusion``: the end of a residual block).
+        ``None`` when the inputs differ in shape (broadcasting) or the layer is not plain.
+        ``training`` changes nothing (accepted as every ``call_relu`` takes it)."""
+        if (type(self) is not Add or self.activity_regularizer is not None
+                or not isinstance(inputs, list) or len(inputs) < 2
+                or len({tuple(x.shape) for x in inputs}) != 1):
+            return None
+        self._maybe_build([(None, *x.shape[1:]) for x in inputs])
+        self._losses = []
+        return add_relu(*inputs)
 
 
 class Subtract(Merge):

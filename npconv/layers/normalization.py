@@ -14,8 +14,9 @@ By default each rank normalizes by its own share of the batch, as Keras and PyTo
 
 from __future__ import annotations
 
+from ..autograd import as_tensor
 from ..functions import normalization as ops_norm
-from .base import Layer
+from .base import Layer, resolve_training
 
 
 class BatchNormalization(Layer):
@@ -83,10 +84,13 @@ class BatchNormalization(Layer):
         )
 
     def call(self, inputs, training=False):
+        return self._normalize(inputs, training)
+
+    def _normalize(self, inputs, training, activation=None):
         if training and self.trainable:
             y, mean, var = ops_norm.batch_norm_train(
                 inputs, self.gamma, self.beta, axis=self._axis, epsilon=self.epsilon,
-                sync=self._sync(),
+                sync=self._sync(), activation=activation,
             )
             m = self.momentum
             self.moving_mean.data *= m
@@ -102,7 +106,38 @@ class BatchNormalization(Layer):
             self.moving_variance.data,
             epsilon=self.epsilon,
             axis=self._axis,
+            activation=activation,
         )
+
+    def call_relu(self, inputs, training=None):
+        """This layer and a plain ReLU layer after it as one op (``models.fusion`` calls it
+        when this layer's output goes only to that ReLU): the same numbers as the two layers,
+        one pass fewer forward and backward. ``None`` when it does not apply (not built, an
+        activity regularizer, or a subclass with its own ``call``)."""
+        if (not self.built or self.activity_regularizer is not None
+                or type(self).call is not BatchNormalization.call):
+            return None
+        x = as_tensor(inputs)
+        self.check_input_shape((None, *x.shape[1:]))
+        self._losses = []
+        return self._normalize(x, resolve_training(self, training), "relu")
+
+    def folds(self, training=None, axis=-1):
+        """Whether this layer, called with ``training`` on inputs whose channels lie on
+        ``axis``, is the fixed per-channel map of ``inference_scale_shift`` along that axis
+        (inference mode, or frozen), which a convolution before it can take into its kernel
+        and bias (``models.fusion``)."""
+        rank = len(self.built_input_shape or ())
+        return (self.built and self.activity_regularizer is None
+                and type(self).call is BatchNormalization.call
+                and rank > 0 and self._axis == axis % rank
+                and not (resolve_training(self, training) and self.trainable))
+
+    def inference_scale_shift(self):
+        """``(scale, shift)``, float64 ``(channels,)``: inference computes ``x * scale +
+        shift`` along ``axis``, from the current weights."""
+        return ops_norm.inference_scale_shift(self.gamma, self.beta, self.moving_mean,
+                                              self.moving_variance, self.epsilon)
 
     def _sync(self):
         if not self.synchronized:

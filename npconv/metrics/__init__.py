@@ -21,7 +21,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Mean, MeanMetricWrapper, Metric, Sum, squeeze_or_expand_to_same_rank
+from .base import (
+    Mean,
+    MeanMetricWrapper,
+    Metric,
+    Sum,
+    as_array,
+    squeeze_or_expand_to_same_rank,
+)
 from .confusion_metrics import (
     AUC,
     FalseNegatives,
@@ -36,7 +43,7 @@ from .iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 
 
 def _arr(x):
-    return np.asarray(getattr(x, "data", x))
+    return as_array(x)
 
 
 def _sparse_labels(y_true, y_pred):

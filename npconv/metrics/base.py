@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd import Tensor
+from ..backend.selection import to_numpy
+
 __all__ = [
     "Metric",
     "Mean",
@@ -25,8 +28,13 @@ __all__ = [
 
 
 def as_array(x, dtype=None):
-    """``x`` (a Tensor, array, list or number) as a NumPy array."""
-    a = np.asarray(getattr(x, "data", x))
+    """``x`` (a Tensor, array, list or number) as a NumPy array; an array of another library
+    (CuPy on a GPU) is copied to the host, where metrics are computed."""
+    if isinstance(x, np.ndarray):
+        a = x
+    else:
+        a = x.data if isinstance(x, Tensor) else x
+        a = a if isinstance(a, np.ndarray) else to_numpy(a)
     return a if dtype is None else a.astype(dtype, copy=False)
 
 

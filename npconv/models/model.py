@@ -23,11 +23,13 @@ from ..layers.base import (
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import KerasTensor
 from ..training.trainer import Trainer
-from .fusion import Call, conv_pool_pairs, run_calls
+from .fusion import Call, conv_pool_pairs, fused_chains, run_calls
 
 
 class Model(Trainer, Layer):
     """A graph of layers that can be trained (see the module docstring)."""
+
+    _build_sets_built = True
 
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
         self._tracked_layers = []
@@ -108,24 +110,35 @@ class Model(Trainer, Layer):
             raise ValueError(
                 f"Model '{self.name}' expects {len(self.inputs)} inputs, got {len(xs)}"
             )
+        calls, pairs, chains = self._fusion_plan()
+        # inference: a convolution and the max pooling it alone feeds run as one op; in
+        # training and inference, the chains of models.fusion.fused_chains
         if training or is_grad_enabled():
-            return self.walk_graph(
-                xs, lambda node, args: node.layer(args, training=training, **node.kwargs))
-        # inference: a convolution and the max pooling it alone feeds run as one op
-        calls = [Call(node.layer, _keys(node.inputs), id(node.outputs[0]), node.kwargs)
-                 for node in self._nodes if not isinstance(node.layer, InputLayer)]
-        if any(len(node.outputs) != 1 for node in self._nodes):
-            pairs = {}  # a layer with several outputs: no key per output here, no fusion
-        else:
-            pairs = conv_pool_pairs(calls, [id(t) for t in self.outputs])
-        if not pairs:
+            pairs = {}
+        if not pairs and not chains:
             return self.walk_graph(
                 xs, lambda node, args: node.layer(args, training=training, **node.kwargs))
         values = run_calls(calls, {id(t): x for t, x in zip(self.inputs, xs)},
                            lambda call, args: call.layer(args, training=training,
-                                                         **call.kwargs), pairs)
+                                                         **call.kwargs), pairs, chains,
+                           training)
         outs = [values[id(t)] for t in self.outputs]
         return outs[0] if self._single_output else outs
+
+    def _fusion_plan(self):
+        """``(calls, conv_pool_pairs, fused_chains)`` of this graph (``models.fusion``),
+        worked out once; no fusion when a layer has several outputs (no key per output)."""
+        plan = self.__dict__.get("_fusion")
+        if plan is None or plan[0] is not self._nodes:
+            calls = [Call(node.layer, _keys(node.inputs), id(node.outputs[0]), node.kwargs)
+                     for node in self._nodes if not isinstance(node.layer, InputLayer)]
+            if any(len(node.outputs) != 1 for node in self._nodes):
+                pairs, chains = {}, {}
+            else:
+                outputs = [id(t) for t in self.outputs]
+                pairs, chains = conv_pool_pairs(calls, outputs), fused_chains(calls, outputs)
+            plan = self._fusion = (self._nodes, calls, pairs, chains)
+        return plan[1:]
 
     def walk_graph(self, xs, apply):
         """Feed ``xs`` (one value per model input) through the layer calls in order:

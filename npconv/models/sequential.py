@@ -118,12 +118,26 @@ class Sequential(Model):
             self._stack[0].check_input_shape(shape)
 
     def call(self, inputs, training=False):
-        calls = fusion.sequential_calls(self._stack)
-        # inference: a convolution and the max pooling after it run as one op (models.fusion)
-        pairs = {} if training or is_grad_enabled() else fusion.conv_pool_pairs(calls)
+        calls, pairs, chains = self._fusion_plan()
+        # inference: a convolution and the max pooling after it run as one op; in training
+        # and inference, the chains of fusion.fused_chains (models.fusion)
+        if training or is_grad_enabled():
+            pairs = {}
         values = fusion.run_calls(calls, {-1: inputs}, lambda call, x: call.layer(
-            x, training=training), pairs)
+            x, training=training), pairs, chains, training)
         return values[len(calls) - 1] if calls else inputs
+
+    def _fusion_plan(self):
+        """``(calls, conv_pool_pairs, fused_chains)`` of the current stack, worked out once
+        per stack (``models.fusion``)."""
+        key = tuple(map(id, self._stack))
+        plan = self.__dict__.get("_fusion")
+        if plan is None or plan[0] != key:
+            calls = fusion.sequential_calls(self._stack)
+            outputs = [len(calls) - 1]
+            plan = self._fusion = (key, calls, fusion.conv_pool_pairs(calls),
+                                   fusion.fused_chains(calls, outputs))
+        return plan[1:]
 
     def __call__(self, inputs, training=None, **kwargs):
         return Layer.__call__(self, inputs, training=training, **kwargs)

@@ -118,7 +118,12 @@ class FusedVariables:
 def _concatenate(arrays):
     import numpy
 
-    return numpy.concatenate([a.reshape(-1) for a in arrays])
+    if type(arrays[0]) is numpy.ndarray:
+        return numpy.concatenate([a.reshape(-1) for a in arrays])
+    from ..backend.selection import array_namespace  # CuPy, array API: stay on the device
+
+    xp = array_namespace(*arrays)
+    return xp.concat([xp.reshape(a, (-1,)) for a in arrays])
 
 
 def _scatter(flat, arrays):

@@ -54,7 +54,7 @@ def batch_length(x):
     """The number of samples in the batch ``x`` (an array, Tensor, or list/dict of them)."""
     while isinstance(x, (list, tuple, dict)):
         x = next(iter(x.values())) if isinstance(x, dict) else x[0]
-    return len(x)
+    return x.shape[0] if hasattr(x, "shape") else len(x)  # array API arrays have no len()
 
 
 def unpack_x_y_sample_weight(data):

@@ -40,6 +40,7 @@ from .adapters import (
     warn_out_of_data,
 )
 from .compile_utils import CompiledLoss, CompileMetrics
+from .device import to_device, to_host
 from .progbar import Progbar, format_duration, format_value
 
 
@@ -327,7 +328,7 @@ class Trainer:
 
     def _run_train_step(self, data):
         if replicas.active() is None:
-            return _pythonify(self.train_step(data))
+            return _pythonify(self.train_step(to_device(data)))
         if getattr(self, "_replicas_pending", True):  # a first step under data parallelism
             count = len(self.weights)
             replicas.start(self)
@@ -342,14 +343,14 @@ class Trainer:
         with no_grad():
             if replicas.active() is not None:
                 return replicas.run_step(self, data, self.test_step, _pythonify)
-            return _pythonify(self.test_step(data))
+            return _pythonify(self.test_step(to_device(data)))
 
     def _run_predict_step(self, data):
         with no_grad():
             if replicas.active() is not None:
                 return replicas.predict_step(
                     self, data, lambda d: _outputs_as_arrays(self.predict_step(d)))
-            return _outputs_as_arrays(self.predict_step(data))
+            return _outputs_as_arrays(self.predict_step(to_device(data)))
 
     # data
     def _prepare(self, x, y=None, sample_weight=None, class_weight=None, need_y=True, prefix="",
@@ -963,7 +964,7 @@ def _loading_settings(source, workers, use_multiprocessing, max_queue_size):
 def _scalar(value):
     """A loss (Tensor, array or number) as a Python float; the mean when it is not a
     scalar (a per-sample loss returned by a custom ``compute_loss``)."""
-    a = np.asarray(getattr(value, "data", value), dtype=np.float64)
+    a = np.asarray(to_host(value), dtype=np.float64)
     return float(a) if a.ndim == 0 or a.size == 1 else float(a.mean())
 
 
@@ -981,15 +982,15 @@ def _pythonify(logs):
         if isinstance(value, dict):  # a container's result (compile_metrics): its entries
             out.update(_pythonify(value))
             continue
-        a = np.asarray(getattr(value, "data", value))
+        a = np.asarray(to_host(value))
         out[key] = float(a) if a.size == 1 and np.issubdtype(a.dtype, np.number) else a
     return out
 
 
 def _outputs_as_arrays(outputs):
     if isinstance(outputs, (list, tuple)):
-        return [np.asarray(getattr(o, "data", o)) for o in outputs]
-    return np.asarray(getattr(outputs, "data", outputs))
+        return [np.asarray(to_host(o)) for o in outputs]
+    return np.asarray(to_host(outputs))
 
 
 def _result(logs, return_dict):
