@@ -1,5 +1,5 @@
-"""The forward's GEMM layouts: ``im2col``, ``kmajor`` and ``pairs``, each a forward (``y =
-patches @ kernel`` for one chunk) and the kernel gradient from the same patches
+"""The forward's GEMM layouts: ``im2col``, ``kmajor``, ``pairs`` and ``pointwise``, each a
+forward (``y = patches @ kernel`` for one chunk) and the kernel gradient from the same patches
 (``gkernel += patches^T @ gy``).
 
 Per chunk, with ``M`` its output positions and ``G`` groups of ``Cg`` channels and ``Fg``
@@ -11,6 +11,8 @@ filters (``K`` kernel offsets):
              y    (M, F)        = cols^T @ [W; bias]      (one input channel)
     pairs    cols (M/2, K/k * (k + 1) * C): one row per two neighbouring output pixels
              y    (M/2, 2F)     = cols @ W2       W2 holds each pixel's copy of W, and zeros
+    pointwise (1x1) cols (M, C) = x itself (stride 1) or a copy of its strided view
+             y    (M, F)        = cols @ W
 
 The patches are a copy, not the strided view itself, because BLAS needs rows it can read in
 place; the chunk keeps that copy in cache (``plan.CHUNK_BYTES``).
@@ -23,7 +25,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-__all__ = ["Im2col", "Kmajor", "Pairs", "PATCHES", "by_group", "strided"]
+__all__ = ["Im2col", "Kmajor", "Pairs", "Pointwise", "PATCHES", "by_group", "strided"]
 
 
 def strided(a, shape, strides):
@@ -153,4 +155,18 @@ class Pairs(Im2col):
         np.matmul(cols, w, out=yc.reshape(m // 2, 2 * plan.filters)[None])
 
 
-PATCHES = {plan.name: plan for plan in (Im2col, Kmajor, Pairs)}
+class Pointwise(Im2col):
+    """A 1x1 kernel (one group, no padding): the patch matrix is x itself, ``(M, C)``, read in
+    place when x is (stride 1, channels last), else x's strided view copied once, so the
+    forward and the kernel gradient are one GEMM each."""
+
+    name = "pointwise"
+
+    @staticmethod
+    def patches(plan, xc, buf):
+        if xc.flags.c_contiguous and all(s == 1 for s in plan.strides):
+            return xc.reshape(1, -1, plan.cin)
+        return Im2col.patches(plan, xc, buf)
+
+
+PATCHES = {plan.name: plan for plan in (Im2col, Kmajor, Pairs, Pointwise)}
