@@ -5,10 +5,11 @@ computes it fastest on the CPU; ``ConvPlan`` holds that choice with the shapes. 
 themselves are small modules beside this one:
 
 - how the forward's GEMM is laid out (``patches``): ``im2col`` (the general case, one GEMM per
-  group), ``kmajor`` (one input channel), ``pairs`` (few filters or tiny patches);
+  group), ``kmajor`` (one input channel), ``pairs`` (few filters or tiny patches),
+  ``pointwise`` (a 1x1 kernel: x, or its strided view, is the patch matrix);
 - how a grouped convolution runs (``groups``): ``grouped`` GEMMs, or ``dense_groups`` (the dense
   convolution with a block-diagonal kernel, for small kernels);
-- how the input gradient is computed (``input_grad``): ``col2im`` or ``full``.
+- how the input gradient is computed (``input_grad``): ``col2im``, ``full`` or ``pointwise``.
 
 Every plan computes the same numbers as ``functions.conv.conv_reference`` (the tests force each
 one on the shapes it supports). Why the thresholds are where they are: the comments below; the
@@ -53,10 +54,11 @@ FULL_MAX_RATIO = 1
 class ConvPlan:
     """One convolution's shapes (after ``dense_groups``) and the plans chosen for it.
 
-    ``patches``: ``'im2col'``, ``'kmajor'`` or ``'pairs'``; ``input_grad``: ``'col2im'`` or
-    ``'full'``; ``blocks``: G when a grouped convolution runs as the dense one (``groups`` is
-    then 1), else 1. Spatial tuples have one entry per spatial axis; ``out`` is the output's
-    spatial shape, ``padded`` the input's after padding, ``chunk`` samples per chunk.
+    ``patches``: ``'im2col'``, ``'kmajor'``, ``'pairs'`` or ``'pointwise'``; ``input_grad``:
+    ``'col2im'``, ``'full'`` or ``'pointwise'``; ``blocks``: G when a grouped convolution runs
+    as the dense one (``groups`` is then 1), else 1. Spatial tuples have one entry per spatial
+    axis; ``out`` is the output's spatial shape, ``padded`` the input's after padding,
+    ``chunk`` samples per chunk.
     """
 
     patches: str
