@@ -92,6 +92,11 @@ CASES = [
     ((3, 7, 10, 4), (3, 3, 4, 6), dict(padding="same", dilation_rate=(2, 1))),
     ((3, 4, 7, 8), (2, 3, 4, 3), dict(data_format="channels_first", padding="same")),
     ((3, 9, 9, 4), (3, 3, 4, 5), dict(strides=2)),
+    # strided col2im: offsets below the stride tile the input gradient (written, not added);
+    # a stride larger than the kernel, or dilated, leaves gaps (zeroed, then added)
+    ((3, 8, 9, 4), (3, 3, 4, 5), dict(strides=(2, 3), padding="same")),
+    ((3, 10, 9, 4), (2, 3, 4, 3), dict(strides=(3, 2))),
+    ((3, 11, 10, 3), (3, 2, 3, 4), dict(strides=(2, 1), dilation_rate=(1, 2))),
     ((3, 9, 8, 6), (3, 3, 3, 4), dict(groups=2)),
     ((3, 10, 6), (3, 6, 4), dict(padding="causal")),
     ((2, 5, 6, 4, 3), (2, 3, 2, 3, 4), dict(padding="same")),

@@ -54,21 +54,25 @@ class Col2im:
         dcols = cols_buf[: k * m * cin].reshape(k, m, cin)
         np.matmul(by_group(gyc, plan.groups), wt, out=by_group(dcols, plan.groups))
         dcols = dcols.reshape(k, b, *plan.out, cin)
+        # The offsets below the stride on every axis (dilation 1; with stride 1 just the first
+        # offset, any dilation) read disjoint positions that tile the box [0, stride * out) of
+        # dx: those are written, not added, and only the rest of dx is zeroed. Needs the stride
+        # no larger than the kernel on every axis, else dx is zeroed whole and all are added.
+        tiles = all(s == 1 or (d == 1 and s <= n)
+                    for s, d, n in zip(plan.strides, plan.dilation, plan.ksize))
+        if tiles:
+            for axis, (n, s) in enumerate(zip(plan.out, plan.strides), start=1):
+                dx[(slice(None),) * axis + (slice(n * s, None),)] = 0
+        else:
+            dx.fill(0)
         for o, offset in enumerate(itertools.product(*(range(n) for n in plan.ksize))):
             index = (slice(None),) + tuple(
                 slice(i * d, i * d + (n - 1) * s + 1, s)
                 for i, d, n, s in zip(offset, plan.dilation, plan.out, plan.strides))
-            if o > 0:
-                dx[index] += dcols[o]
-            elif all(s == 1 for s in plan.strides):
-                # stride 1: the first offset's window is the box [0, out) of dx; written, and
-                # only the rest of dx zeroed
-                for axis, n in enumerate(plan.out, start=1):
-                    dx[(slice(None),) + index[1:axis] + (slice(n, None),)] = 0
-                dx[index] = dcols[0]
+            if tiles and all(i < s for i, s in zip(offset, plan.strides)):
+                dx[index] = dcols[o]
             else:
-                dx.fill(0)
-                dx[index] += dcols[0]
+                dx[index] += dcols[o]
         return None
 
 
