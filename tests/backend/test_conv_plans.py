@@ -47,6 +47,7 @@ def make_plan(x, kernel, monkeypatch=None, dense_groups=True, **kw):
     # 'same' padding, as many filters as channels (ResNet's 3x3 convs): the full input
     # gradient, written at x's own positions
     ((4, 8, 8, 16), (3, 3, 16, 16), dict(padding="same"), "im2col", "full", 1),
+    ((4, 8, 9, 32), (3, 3, 32, 32), dict(padding="same", dilation_rate=2), "im2col", "full", 1),
     # 1x1 (ResNet's projections), strided or not: x itself is the patch matrix
     ((4, 8, 8, 16), (1, 1, 16, 32), {}, "pointwise", "pointwise", 1),
     ((4, 8, 8, 16), (1, 1, 16, 32), dict(strides=2, padding="same"), "pointwise", "pointwise", 1),
