@@ -30,7 +30,7 @@ import os
 import threading
 
 __all__ = ["num_threads", "set_num_threads", "parallel", "pieces", "blas_threads", "scratch",
-           "tune_malloc"]
+           "filled_scratch", "tune_malloc"]
 
 
 def _default_threads():
@@ -325,3 +325,31 @@ def scratch(key, size: int, dtype):
     if buf is None or buf.dtype != dtype or buf.size < size:
         buf = cache[key] = numpy.empty(max(size, 1), dtype)
     return buf[:size]
+
+
+# How many filled_scratch arrays a thread keeps: one per (key, shape, dtype), so a net's
+# distinct layer shapes each keep theirs (ResNet-20 has about a dozen); beyond this the least
+# recently used is dropped.
+FILLED_SCRATCH_LIMIT = 64
+
+
+def filled_scratch(key, shape, dtype, value=0):
+    """A work array of exactly ``shape``, kept per thread and per ``(key, shape, dtype)``, filled
+    with ``value`` once, when made. For buffers whose callers write only the part they own and
+    need the rest to hold ``value`` (a padded input's zero border, a row of ones): later calls
+    skip the fill. Every caller of a key must write the same part (put what decides the part,
+    such as the padding, in ``key``) and never outside it. Never return it from an op."""
+    import numpy
+
+    cache = getattr(_local, "filled", None)
+    if cache is None:
+        cache = _local.filled = {}
+    dtype = numpy.dtype(dtype)
+    k = (key, tuple(shape), dtype, value)
+    buf = cache.pop(k, None)  # popped and put back: the dict's order is recency of use
+    if buf is None:
+        buf = numpy.full(shape, value, dtype)
+        if len(cache) >= FILLED_SCRATCH_LIMIT:
+            del cache[next(iter(cache))]
+    cache[k] = buf
+    return buf

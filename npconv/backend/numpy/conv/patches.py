@@ -1,5 +1,5 @@
-"""The forward's GEMM layouts: ``im2col``, ``kmajor`` and ``pairs``, each a forward (``y =
-patches @ kernel`` for one chunk) and the kernel gradient from the same patches
+"""The forward's GEMM layouts: ``im2col``, ``kmajor``, ``pairs`` and ``pointwise``, each a
+forward (``y = patches @ kernel`` for one chunk) and the kernel gradient from the same patches
 (``gkernel += patches^T @ gy``).
 
 Per chunk, with ``M`` its output positions and ``G`` groups of ``Cg`` channels and ``Fg``
@@ -11,6 +11,9 @@ filters (``K`` kernel offsets):
              y    (M, F)        = cols^T @ [W; bias]      (one input channel)
     pairs    cols (M/2, K/k * (k + 1) * C): one row per two neighbouring output pixels
              y    (M/2, 2F)     = cols @ W2       W2 holds each pixel's copy of W, and zeros
+             gW   = the two pixels' blocks of cols^T @ gy (as (M/2, 2F)), added
+    pointwise (1x1) cols (M, C) = x itself (stride 1) or a copy of its strided view
+             y    (M, F)        = cols @ W
 
 The patches are a copy, not the strided view itself, because BLAS needs rows it can read in
 place; the chunk keeps that copy in cache (``plan.CHUNK_BYTES``).
@@ -23,7 +26,9 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-__all__ = ["Im2col", "Kmajor", "Pairs", "PATCHES", "by_group", "strided"]
+from ..threads import scratch
+
+__all__ = ["Im2col", "Kmajor", "Pairs", "Pointwise", "PATCHES", "by_group", "strided"]
 
 
 def strided(a, shape, strides):
@@ -123,7 +128,8 @@ class Pairs(Im2col):
     """Few filters or tiny patches: each patch row covers two neighbouring output pixels along
     the last axis, ``k + 1`` input columns (one contiguous run of x) instead of two runs of
     ``k``, and one GEMM twice as wide against a kernel holding each pixel's copy of the weights
-    (and zeros): its ``(M/2, 2F)`` product is y itself. The kernel gradient is im2col's."""
+    (and zeros): its ``(M/2, 2F)`` product is y itself. The kernel gradient comes from the same
+    rows."""
 
     name = "pairs"
 
@@ -139,7 +145,8 @@ class Pairs(Im2col):
         return pair.reshape(1, -1, 2 * f), bias
 
     @staticmethod
-    def forward(plan, xc, w, yc, buf):
+    def pair_patches(plan, xc, buf):
+        """The chunk's pair rows, ``(M/2, K/k * (k + 1) * C)``, copied into ``buf``."""
         sb, *ss, sc = xc.strides
         *sk, kl = plan.ksize
         shape = (xc.shape[0], *plan.out[:-1], plan.out[-1] // 2, *sk, (kl + 1) * plan.cin)
@@ -148,9 +155,41 @@ class Pairs(Im2col):
         windows = strided(xc, shape, strides)
         cols = buf[: windows.size].reshape(windows.shape)
         np.copyto(cols, windows)
-        cols = cols.reshape(1, -1, math.prod(shape[len(plan.out) + 1:]))
+        return cols.reshape(-1, math.prod(shape[len(plan.out) + 1:]))
+
+    @classmethod
+    def forward(cls, plan, xc, w, yc, buf):
         m = yc.shape[0]
-        np.matmul(cols, w, out=yc.reshape(m // 2, 2 * plan.filters)[None])
+        np.matmul(cls.pair_patches(plan, xc, buf)[None], w,
+                  out=yc.reshape(m // 2, 2 * plan.filters)[None])
+
+    @classmethod
+    def kernel_grad(cls, plan, xc, gyc, part, buf):
+        """``part`` (``(1, K*C, F)``) = the kernel gradient from the pair rows: their product
+        with gy's pixel pairs, ``(K/k * (k + 1) * C, 2F)``, holds for each pixel of the pair
+        the gradient of the columns it read; pixel 0 read columns 0 .. k - 1, pixel 1 columns
+        1 .. k, and the two sum to the kernel's."""
+        cols = cls.pair_patches(plan, xc, buf)
+        f, kl, c = plan.filters, plan.ksize[-1], plan.cin
+        both = scratch("conv.pairgrad", cols.shape[1] * 2 * f, plan.dtype)
+        both = np.matmul(cols.T, gyc.reshape(-1, 2 * f), out=both.reshape(cols.shape[1], 2 * f))
+        both = both.reshape(-1, kl + 1, c, 2, f)
+        np.add(both[:, :kl, :, 0], both[:, 1:, :, 1], out=part.reshape(-1, kl, c, f))
+        return part
 
 
-PATCHES = {plan.name: plan for plan in (Im2col, Kmajor, Pairs)}
+class Pointwise(Im2col):
+    """A 1x1 kernel (one group, no padding): the patch matrix is x itself, ``(M, C)``, read in
+    place when x is (stride 1, channels last), else x's strided view copied once, so the
+    forward and the kernel gradient are one GEMM each."""
+
+    name = "pointwise"
+
+    @staticmethod
+    def patches(plan, xc, buf):
+        if xc.flags.c_contiguous and all(s == 1 for s in plan.strides):
+            return xc.reshape(1, -1, plan.cin)
+        return Im2col.patches(plan, xc, buf)
+
+
+PATCHES = {plan.name: plan for plan in (Im2col, Kmajor, Pairs, Pointwise)}

@@ -5,10 +5,11 @@ computes it fastest on the CPU; ``ConvPlan`` holds that choice with the shapes. 
 themselves are small modules beside this one:
 
 - how the forward's GEMM is laid out (``patches``): ``im2col`` (the general case, one GEMM per
-  group), ``kmajor`` (one input channel), ``pairs`` (few filters or tiny patches);
+  group), ``kmajor`` (one input channel), ``pairs`` (few filters or tiny patches),
+  ``pointwise`` (a 1x1 kernel: x, or its strided view, is the patch matrix);
 - how a grouped convolution runs (``groups``): ``grouped`` GEMMs, or ``dense_groups`` (the dense
   convolution with a block-diagonal kernel, for small kernels);
-- how the input gradient is computed (``input_grad``): ``col2im`` or ``full``.
+- how the input gradient is computed (``input_grad``): ``col2im``, ``full`` or ``pointwise``.
 
 Every plan computes the same numbers as ``functions.conv.conv_reference`` (the tests force each
 one on the shapes it supports). Why the thresholds are where they are: the comments below; the
@@ -18,12 +19,13 @@ timings behind them: ``bench/conv_vs_torch.py`` and the README's speed section.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 from ... import floatx
-from ..threads import num_threads, scratch
+from ..threads import filled_scratch, num_threads, scratch
 
 __all__ = ["ConvPlan", "choose_plan"]
 
@@ -44,16 +46,19 @@ PAIR_MAX_PATCH = 32
 # many entries runs as that dense convolution: G times the multiplications, but one wide GEMM
 # instead of G narrow ones, which wins while the kernel is small.
 DENSE_GROUPS_LIMIT = 1 << 17
+# ``full`` input gradient: used up to this many filters per input channel (see choose_plan).
+FULL_MAX_RATIO = 1
 
 
 @dataclass(eq=False)
 class ConvPlan:
     """One convolution's shapes (after ``dense_groups``) and the plans chosen for it.
 
-    ``patches``: ``'im2col'``, ``'kmajor'`` or ``'pairs'``; ``input_grad``: ``'col2im'`` or
-    ``'full'``; ``blocks``: G when a grouped convolution runs as the dense one (``groups`` is
-    then 1), else 1. Spatial tuples have one entry per spatial axis; ``out`` is the output's
-    spatial shape, ``padded`` the input's after padding, ``chunk`` samples per chunk.
+    ``patches``: ``'im2col'``, ``'kmajor'``, ``'pairs'`` or ``'pointwise'``; ``input_grad``:
+    ``'col2im'``, ``'full'`` or ``'pointwise'``; ``blocks``: G when a grouped convolution runs
+    as the dense one (``groups`` is then 1), else 1. Spatial tuples have one entry per spatial
+    axis; ``out`` is the output's spatial shape, ``padded`` the input's after padding,
+    ``chunk`` samples per chunk.
     """
 
     patches: str
@@ -86,9 +91,10 @@ class ConvPlan:
 
     @property
     def shared_kernel_grad(self):
-        """With the ``full`` input gradient and x read in place, the kernel gradient comes from
-        the input gradient's patches of gy (``input_grad.Full.kernel_grad``)."""
-        return self.input_grad == "full" and self.direct
+        """With the ``full`` input gradient the kernel gradient comes from the input gradient's
+        patches of gy and x itself, unpadded (``input_grad.Full.kernel_grad``): no patches of x
+        in the backward."""
+        return self.input_grad == "full"
 
     # --- chunks and threads ------------------------------------------------------------------
 
@@ -118,24 +124,46 @@ class ConvPlan:
         rows = self.kcount * self.cin + (1 if self.patches == "kmajor" else 0)
         return scratch("conv.cols", self.chunk * self.positions * rows, self.dtype)
 
-    def padded_buffer(self, zeros=True, key="conv.padded"):
-        """A thread's room for one chunk of padded, channels-last x (``None`` when x is read in
-        place). Only the interior is ever written, so zeroed once, the borders stay zero."""
-        if zeros and self.direct:
+    def padded_buffer(self):
+        """A thread's ``(chunk, *padded, C)`` room for padded, channels-last x (``None`` when x is
+        read in place). Only the interior is ever written, so the border, zeroed when the buffer
+        was made (``threads.filled_scratch``, one per shape and interior), stays zero."""
+        if self.direct:
             return None
-        buf = scratch(key, self.chunk * math.prod(self.padded) * self.cin, self.dtype)
-        if zeros:
-            buf.fill(0)
-        return buf
+        return filled_scratch(("conv.padded", self.pads), (self.chunk, *self.padded, self.cin),
+                              self.dtype)
+
+    @property
+    def gx_interior(self):
+        """Whether the input gradient plan writes gx's own positions (``full``,
+        ``pointwise``) rather than the padded input's (``col2im``)."""
+        return self.input_grad != "col2im"
+
+    @property
+    def gx_in_place(self):
+        """Whether the input gradient is written straight into gx (channels last, its dtype)."""
+        if self.gx_interior:
+            return not self.channels_first and self.xdtype == self.dtype
+        return self.direct
 
     def input_grad_buffer(self):
-        """A thread's room for one padded chunk of gx (``None`` when gx is written in place)."""
-        return None if self.direct else self.padded_buffer(zeros=False, key="conv.dx")
+        """A thread's room for one chunk of gx, padded for ``col2im`` (``None`` when gx is
+        written in place); every element is written on every call."""
+        if self.gx_in_place:
+            return None
+        spatial = self.spatial if self.gx_interior else self.padded
+        shape = (self.chunk, *spatial, self.cin)
+        return scratch("conv.dx", math.prod(shape), self.dtype).reshape(shape)
 
-    def padded_chunk(self, flat, b):
-        """The first ``b`` samples of a flat buffer, as ``(b, *padded, channels)``."""
-        shape = (b, *self.padded, self.cin)
-        return flat[: math.prod(shape)].reshape(shape)
+    def x_last(self, x, n0, n1):
+        """Samples ``[n0, n1)`` of x, unpadded, channels last and in the compute dtype: x itself
+        when it already is, else a per-thread copy."""
+        xc = self.to_last(x[n0:n1])
+        if not self.channels_first and x.dtype == self.dtype:
+            return xc
+        buf = scratch("conv.xlast", xc.size, self.dtype).reshape(xc.shape)
+        np.copyto(buf, xc)
+        return buf
 
     def interior(self, buf):
         """The part of a padded channels-last buffer that holds x."""
@@ -147,15 +175,44 @@ class ConvPlan:
         copied into the interior of the zero-bordered channels-last buffer ``padded``."""
         if self.direct:
             return x[n0:n1]
-        xc = self.padded_chunk(padded, n1 - n0)
+        xc = padded[: n1 - n0]
         self.interior(xc)[...] = self.to_last(x[n0:n1])
         return xc
+
+
+_plans = {}  # choose_plan's cache: key -> ConvPlan, in order of last use
+_plans_lock = threading.Lock()
+# Plans kept: a net's distinct convolution calls (each layer's forward and backward share one),
+# times a few batch sizes (the last batch of an epoch, predict's).
+PLAN_CACHE_SIZE = 256
 
 
 def choose_plan(x, kernel, strides, dilation, pads, groups=1, channels_first=False):
     """The plan for ``conv(x, kernel)``: x ``(batch, *spatial, C)`` (or channels first), kernel
     ``(*k, C // groups, F)``, with normalized ``strides``, ``dilation`` and per-axis
-    ``(before, after)`` ``pads``. Reads only shapes, dtypes and x's strides."""
+    ``(before, after)`` ``pads``. Reads only shapes, dtypes and x's strides.
+
+    A training step asks for the same plans on every step: they are kept (a small cache, shared
+    by threads, keyed on everything the choice reads, the thresholds and ``floatx()``
+    included), so a step does not redo the arithmetic. Plans are never changed once made."""
+    key = (x.shape, x.dtype, x.strides, kernel.shape, kernel.dtype, tuple(strides),
+           tuple(dilation), tuple(tuple(p) for p in pads), groups, channels_first, floatx(),
+           CHUNK_BYTES, PAIR_MAX_FILTERS, PAIR_MAX_PATCH, DENSE_GROUPS_LIMIT, FULL_MAX_RATIO)
+    with _plans_lock:
+        plan = _plans.pop(key, None)
+        if plan is not None:
+            _plans[key] = plan
+            return plan
+    plan = _choose_plan(x, kernel, strides, dilation, pads, groups, channels_first)
+    with _plans_lock:
+        _plans[key] = plan
+        while len(_plans) > PLAN_CACHE_SIZE:
+            del _plans[next(iter(_plans))]
+    return plan
+
+
+def _choose_plan(x, kernel, strides, dilation, pads, groups, channels_first):
+    """``choose_plan`` without the cache."""
     r = kernel.ndim - 2
     ksize, cg, filters = tuple(kernel.shape[:r]), kernel.shape[-2], kernel.shape[-1]
     blocks = 1
@@ -178,7 +235,10 @@ def choose_plan(x, kernel, strides, dilation, pads, groups=1, channels_first=Fal
     per_sample = positions * max(kcount * cin, filters) * dtype.itemsize
     chunk = max(1, min(n, CHUNK_BYTES // max(per_sample, 1)))
 
-    if cin == 1 and groups == 1:
+    pointwise = groups == 1 and kcount == 1 and not any(a or b for a, b in pads)
+    if pointwise:
+        patches = "pointwise"  # 1x1: x itself (stride 1) or its strided view is the patches
+    elif cin == 1 and groups == 1:
         patches = "kmajor"  # one channel: rows of K entries, built offset by offset
     elif (groups == 1 and out[-1] % 2 == 0 and strides[-1] == 1 and dilation[-1] == 1
           and (filters <= PAIR_MAX_FILTERS or kcount * cin <= PAIR_MAX_PATCH)
@@ -187,11 +247,19 @@ def choose_plan(x, kernel, strides, dilation, pads, groups=1, channels_first=Fal
         patches = "pairs"
     else:
         patches = "im2col"
-    # 'full' wins while it builds no more patches than col2im adds: no more filters than
-    # channels; it needs stride 1 (every output meets every offset) and one group
-    full = groups == 1 and filters <= cin and all(s == 1 for s in strides)
+    # 'full' builds K*F entries a position for gx and the kernel gradient together, where
+    # col2im writes and adds K*C and the kernel gradient copies the K*C patches of x: it wins up
+    # to FULL_MAX_RATIO filters a channel. It needs stride 1 (every output meets every offset),
+    # one group, and pads within the kernel's reach (gy's zero border, (k - 1) * d - pad, >= 0)
+    full = (groups == 1 and filters <= FULL_MAX_RATIO * cin and all(s == 1 for s in strides)
+            and all(a <= (k - 1) * d and b <= (k - 1) * d
+                    for (a, b), k, d in zip(pads, ksize, dilation)))
+    if pointwise:
+        input_grad = "pointwise"  # gy @ W^T is gx (stride 1) or its strided positions
+    else:
+        input_grad = "full" if full else "col2im"
     return ConvPlan(
-        patches=patches, input_grad="full" if full else "col2im", blocks=blocks, n=n,
+        patches=patches, input_grad=input_grad, blocks=blocks, n=n,
         spatial=spatial, cin=cin, ksize=ksize, strides=tuple(strides), dilation=tuple(dilation),
         pads=tuple(tuple(p) for p in pads), channels_first=channels_first, padded=padded,
         out=out, groups=groups, cg=cg, filters=filters, kcount=kcount, positions=positions,

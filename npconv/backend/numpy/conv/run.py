@@ -14,9 +14,11 @@ which thread ran which piece.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ..threads import parallel, scratch
+from ..threads import filled_scratch, parallel, scratch
 from .groups import block_diagonal, diagonal_blocks
 from .input_grad import INPUT_GRADS, Full, input_grad_chunk
 from .patches import PATCHES
@@ -85,28 +87,31 @@ def backward(plan, x, kernel, gy, need_x=True, need_w=True, need_b=True, y=None)
     patches = PATCHES[plan.patches]
 
     def piece(lo, hi):
-        gb = np.zeros((1, f), plan.dtype) if need_b else None
-        gw = None
+        gw = gb = part = padded = None
         if need_w:
-            gw = np.zeros((cin, k * f) if shared else (g, k * plan.cg, plan.fg), plan.dtype)
-            part = scratch("conv.part", gw.size, plan.dtype).reshape(gw.shape)
+            wshape = (cin, k * f) if shared else (g, k * plan.cg, plan.fg)
+            part = scratch("conv.part", math.prod(wshape), plan.dtype).reshape(wshape)
             padded = plan.padded_buffer()
         if need_b:
-            ones = np.ones((1, plan.chunk * plan.positions), plan.dtype)
+            ones = filled_scratch("conv.ones", (1, plan.chunk * plan.positions), plan.dtype, 1)
         dx_buf = plan.input_grad_buffer() if need_x else None
         cols_buf = plan.cols_buffer()
         for n0, n1 in plan.chunks(lo, hi):
             m = (n1 - n0) * plan.positions
             gyc = _chunk_gradient(plan, gy, y, n0, n1)
             if need_b:
-                gb += ones[:, :m] @ gyc  # a GEMV: faster than sum(axis=0)
+                gb = _accumulate(gb, np.matmul(ones[:, :m], gyc))  # a GEMV: faster than sum
+            # the first chunk's kernel gradient is written as the sum (no zeroed sum to add it
+            # to); the later ones go through ``part`` and are added
+            out = part if gw is not None else np.empty(part.shape, plan.dtype) if need_w else None
             if need_w and not shared:
-                gw += patches.kernel_grad(plan, plan.source(x, n0, n1, padded), gyc, part,
-                                          cols_buf)
+                xc = plan.source(x, n0, n1, padded)
+                gw = _accumulate(gw, patches.kernel_grad(plan, xc, gyc, out, cols_buf))
             if need_x:
                 gcols = input_grad_chunk(plan, wt, gyc, n0, n1, gx, dx_buf, cols_buf)
                 if shared:
-                    gw += Full.kernel_grad(plan, x[n0:n1], gcols, part)
+                    xc = plan.x_last(x, n0, n1)
+                    gw = _accumulate(gw, Full.kernel_grad(plan, xc, gcols, out))
         return gw, gb
 
     parts = parallel(piece, plan.n, min_size=plan.min_piece())
@@ -122,6 +127,14 @@ def backward(plan, x, kernel, gy, need_x=True, need_w=True, need_b=True, y=None)
             gw = diagonal_blocks(gw, plan.blocks)
         gw = gw.astype(plan.kdtype, copy=False)
     return (gx if need_x else None, gw, None if gb is None else gb.reshape(-1))
+
+
+def _accumulate(total, term):
+    """``total += term``, or ``term`` itself (a fresh array) when it is the first."""
+    if total is None:
+        return term
+    total += term
+    return total
 
 
 def _chunk_gradient(plan, gy, y, n0, n1):
