@@ -445,33 +445,6 @@ def batch_norm_inference_backward(op, gy):
     return (gx, *op._param_grads(lambda: g_gamma, lambda: g_beta))
 
 
-def batch_norm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon, axis,
-                         activation=None):
-    """``functions.normalization.batch_norm_inference`` for ``x`` of another library: the
-    moving statistics stay in that library (NumPy's ``asarray`` would copy them off the
-    device, or fail)."""
-    from .normalization import (
-        BatchNormInference,
-        _channel_axis,
-        _check_activation,
-        _check_param,
-        _params,
-    )
-
-    name = "batch_norm_inference"
-    axis = _channel_axis(axis, x.ndim, name)
-    n = x.shape[axis]
-    mean = moving_mean.data if isinstance(moving_mean, Tensor) else moving_mean
-    var = moving_variance.data if isinstance(moving_variance, Tensor) else moving_variance
-    for what, value in (("gamma", gamma), ("beta", beta), ("moving_mean", mean),
-                        ("moving_variance", var)):
-        _check_param(name, what, value, n)
-    _check_activation(name, activation)
-    fn = BatchNormInference(axis, epsilon, gamma is not None, beta is not None, mean, var,
-                            activation)
-    return fn(x, *_params(gamma, beta))
-
-
 # --- activations ----------------------------------------------------------------------------
 
 

@@ -282,16 +282,14 @@ def batch_norm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon=1
     """Batch normalization with fixed (moving) statistics; returns a Tensor
     (``activation='relu'``: its ``relu``, in the same op)."""
     x = as_tensor(x)
-    if type(x.data) is not _on_device.ndarray and _on_device.other_library(x):
-        return _on_device.batch_norm_inference(x, gamma, beta, moving_mean, moving_variance,
-                                               epsilon, axis, activation)
+    # the moving statistics stay in x's library: NumPy's asarray would copy a CuPy array off
+    # the GPU (or fail)
+    on_host = not _on_device.other_library(x)
     name = "batch_norm_inference"
     axis = _channel_axis(axis, x.ndim, name)
     n = x.shape[axis]
-    mean = moving_mean.data if isinstance(moving_mean, Tensor) else xp.asarray(moving_mean)
-    var = moving_variance.data if isinstance(moving_variance, Tensor) else xp.asarray(
-        moving_variance
-    )
+    mean, var = (v.data if isinstance(v, Tensor) else xp.asarray(v) if on_host else v
+                 for v in (moving_mean, moving_variance))
     for what, value in (("gamma", gamma), ("beta", beta), ("moving_mean", mean),
                         ("moving_variance", var)):
         _check_param(name, what, value, n)
