@@ -88,17 +88,23 @@ def _sum_except(xp, a, axis):
 # --- convolution ----------------------------------------------------------------------------
 
 
+def _conv_input(op, x, kernel, bias, name):
+    """``(kernels, namespace, x)`` for a convolution's forward: the arrays' backend and
+    namespace (one device, or an error naming both), x in the kernel's float type, channels
+    last."""
+    k = kernels_for(x, kernel, bias)
+    xp = array_namespace(x, kernel, bias)
+    check_same_device(x, kernel, bias, name=name)
+    x = _float(xp, x, kernel)
+    return k, xp, _to_last(xp, x) if op.channels_first else x
+
+
 def conv_forward(op, x, kernel, bias):
     """``functions.conv.Conv.forward`` on these arrays' kernels."""
     views = numpy_views(x, kernel, bias)
     if views is not None:
         return op.forward(*views) if bias is not None else op.forward(*views[:2])
-    k = kernels_for(x, kernel, bias)
-    xp = array_namespace(x, kernel, bias)
-    check_same_device(x, kernel, bias, name="conv")
-    x = _float(xp, x, kernel)
-    if op.channels_first:
-        x = _to_last(xp, x)
+    k, xp, x = _conv_input(op, x, kernel, bias, "conv")
     y = k.conv_forward(x, kernel, bias, op.strides, op.dilation, op.pads, op.conv_groups)
     if op.relu:
         y = _relu(xp, y)
@@ -132,12 +138,7 @@ def conv_transpose_forward(op, x, kernel, bias):
         return op.forward(*views) if bias is not None else op.forward(*views[:2])
     from ..backend.generic.windows import pad
 
-    k = kernels_for(x, kernel, bias)
-    xp = array_namespace(x, kernel, bias)
-    check_same_device(x, kernel, bias, name="conv_transpose")
-    x = _float(xp, x, kernel)
-    if op.channels_first:
-        x = _to_last(xp, x)
+    k, xp, x = _conv_input(op, x, kernel, bias, "conv_transpose")
     # z: the input of the convolution whose output has x's shape (its values are not read)
     reached = [
         (m - 1) * s + (kk - 1) * d + 1 - a - b
