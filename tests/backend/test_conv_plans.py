@@ -50,6 +50,12 @@ def make_plan(x, kernel, monkeypatch=None, dense_groups=True, **kw):
     ((4, 8, 9, 32), (3, 3, 32, 32), dict(padding="same", dilation_rate=2), "im2col", "full", 1),
     # 1x1 (ResNet's projections), strided or not: x itself is the patch matrix
     ((4, 8, 8, 16), (1, 1, 16, 32), {}, "pointwise", "pointwise", 1),
+    # one filter, or at least 8 channels a filter (an autoencoder's last layer): kn2row
+    ((4, 28, 28, 16), (3, 3, 16, 1), dict(padding="same"), "kn2row", "full", 1),
+    ((4, 28, 28, 3), (3, 3, 3, 1), dict(padding="same"), "kn2row", "full", 1),
+    ((4, 14, 14, 64), (3, 3, 64, 8), {}, "kn2row", "full", 1),
+    ((4, 14, 14, 16), (3, 3, 16, 4), dict(padding="same"), "pairs", "full", 1),
+    ((4, 15, 15, 16), (3, 3, 16, 1), dict(strides=2), "im2col", "col2im", 1),
     ((4, 8, 8, 16), (1, 1, 16, 32), dict(strides=2, padding="same"), "pointwise", "pointwise", 1),
     ((4, 9, 16), (1, 16, 8), {}, "pointwise", "pointwise", 1),
 ])
@@ -58,6 +64,18 @@ def test_choose_plan_picks(x_shape, k_shape, kw, patches, input_grad, blocks):
     plan = make_plan(x, kernel, **kw)
     assert (plan.patches, plan.input_grad, plan.blocks) == (patches, input_grad, blocks)
     assert plan.groups * plan.blocks == kw.get("groups", 1)
+
+
+def test_kn2row_chunks_fit_its_planes():
+    # its forward chunks hold K*F planes (not K*C patches) of CHUNK_BYTES; the backward's
+    # chunks stay sized on the patches
+    x, kernel = np.zeros((256, 28, 28, 16), np.float32), np.zeros((3, 3, 16, 1), np.float32)
+    plan = make_plan(x, kernel, padding="same")
+    assert plan.patches == "kn2row"
+    assert plan.forward_chunk == plan_module.CHUNK_BYTES // (9 * 30 * 30 * 4)
+    assert plan.chunk == plan_module.CHUNK_BYTES // (28 * 28 * 9 * 16 * 4)
+    assert list(plan.chunks(0, 200, plan.forward_chunk))[1] == (plan.forward_chunk,
+                                                                2 * plan.forward_chunk)
 
 
 def test_chunks_fit_chunk_bytes():
@@ -123,6 +141,8 @@ def supports(plan, patches, input_grad):
     if patches == "pairs" and (plan.groups != 1 or plan.out[-1] % 2 or plan.strides[-1] != 1
                                or plan.dilation[-1] != 1):
         return False
+    if patches == "kn2row" and (plan.groups != 1 or set(plan.strides) != {1}):
+        return False
     if "pointwise" in (patches, input_grad) and not pointwise:
         return False
     if input_grad == "full":
@@ -148,14 +168,15 @@ def test_every_plan_matches_the_reference(case, dense_groups, monkeypatch):
     chosen = make_plan(x, kernel, monkeypatch, dense_groups, **kw)
     assert chosen.blocks == (kw.get("groups", 1) if dense_groups else 1)
     # chunks of 2 samples: the last one partial
-    chosen = dataclasses.replace(chosen, chunk=2)
+    chosen = dataclasses.replace(chosen, chunk=2, forward_chunk=None)
     y = conv_reference(x, kernel, bias, **kw).data
     gy = rng.standard_normal(y.shape)
     tried = 0
     for relu in (False, True):
         expected = reference(x, kernel, bias, gy, relu, **kw)
-        for patches, input_grad in itertools.product(("im2col", "kmajor", "pairs", "pointwise"),
-                                                     ("col2im", "full", "pointwise")):
+        for patches, input_grad in itertools.product(
+                ("im2col", "kmajor", "pairs", "pointwise", "kn2row"),
+                ("col2im", "full", "pointwise")):
             if not supports(chosen, patches, input_grad):
                 continue
             plan = dataclasses.replace(chosen, patches=patches, input_grad=input_grad)
@@ -167,14 +188,14 @@ def test_every_plan_matches_the_reference(case, dense_groups, monkeypatch):
     assert tried >= 2
 
 
-@pytest.mark.parametrize("patches", ["im2col", "kmajor", "pairs"])
+@pytest.mark.parametrize("patches", ["im2col", "kmajor", "pairs", "kn2row"])
 def test_conv_pool_matches_conv_then_max_pool(patches):
     rng = np.random.default_rng(1)
     channels = 1 if patches == "kmajor" else 3
     x = rng.standard_normal((3, 9, 10, channels)).astype(np.float32)
     kernel = rng.standard_normal((3, 3, channels, 4)).astype(np.float32)
     bias = rng.standard_normal(4).astype(np.float32)
-    plan = dataclasses.replace(make_plan(x, kernel), patches=patches, chunk=2)
+    plan = dataclasses.replace(make_plan(x, kernel), patches=patches, chunk=2, forward_chunk=None)
     pooled = kernels.forward(plan, x, kernel, bias, relu=True, pool=(3, 2))
     y = np.maximum(kernels.forward(plan, x, kernel, bias), 0)
     np.testing.assert_array_equal(pooled, max_pool(y, (3, 2)).data)

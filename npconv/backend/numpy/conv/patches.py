@@ -14,6 +14,8 @@ filters (``K`` kernel offsets):
              gW   = the two pixels' blocks of cols^T @ gy (as (M/2, 2F)), added
     pointwise (1x1) cols (M, C) = x itself (stride 1) or a copy of its strided view
              y    (M, F)        = cols @ W
+    kn2row   z    (K*F, P)      = W^T @ x^T      every padded position P times every offset
+             y                  = sum over offsets o of z[o] shifted by o     (few filters)
 
 The patches are a copy, not the strided view itself, because BLAS needs rows it can read in
 place; the chunk keeps that copy in cache (``plan.CHUNK_BYTES``).
@@ -21,6 +23,7 @@ place; the chunk keeps that copy in cache (``plan.CHUNK_BYTES``).
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -28,7 +31,8 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..threads import scratch
 
-__all__ = ["Im2col", "Kmajor", "Pairs", "Pointwise", "PATCHES", "by_group", "strided"]
+__all__ = ["Im2col", "Kmajor", "Kn2row", "Pairs", "Pointwise", "PATCHES", "by_group",
+           "strided"]
 
 
 def strided(a, shape, strides):
@@ -192,4 +196,44 @@ class Pointwise(Im2col):
         return Im2col.patches(plan, xc, buf)
 
 
-PATCHES = {plan.name: plan for plan in (Im2col, Kmajor, Pairs, Pointwise)}
+class Kn2row(Im2col):
+    """Few filters for many channels (an autoencoder's or a segmentation net's last layer, one
+    to a few filters): apply every kernel offset's ``(C, F)`` slice to every padded input
+    position first, one GEMM giving ``K*F`` values a position, then sum the ``K`` planes, each
+    shifted by its offset ("kn2row", Vasudevan et al. 2017). Nothing of size ``K*C`` a position
+    is written, where im2col writes (and the GEMM reads) that many. Stride 1, one group. The
+    planes come out offset-major, ``(K, F, b, *padded)``, so each shifted sum adds long runs.
+    The kernel gradient is im2col's."""
+
+    name = "kn2row"
+
+    @staticmethod
+    def kernel_matrix(plan, kernel, bias):
+        """``(*k, C, F)`` -> ``(K*F, C)``, and the bias left to add."""
+        w = kernel.reshape(plan.kcount, plan.cin, plan.filters).transpose(0, 2, 1)
+        return np.ascontiguousarray(w.reshape(-1, plan.cin), dtype=plan.dtype), bias
+
+    @staticmethod
+    def forward(plan, xc, w, yc, buf):
+        b, f, spatial = xc.shape[0], plan.filters, xc.shape[1:-1]
+        positions = math.prod(spatial) * b
+        z = scratch("conv.kn2row", w.shape[0] * positions, plan.dtype)
+        z = np.matmul(w, xc.reshape(positions, plan.cin).T, out=z.reshape(-1, positions))
+        z = z.reshape(plan.kcount, f, b, *spatial)
+        if f == 1:
+            acc = yc.reshape(1, b, *plan.out)
+        else:
+            acc = scratch("conv.kn2row_sum", yc.size, plan.dtype).reshape(f, b, *plan.out)
+        ranges = itertools.product(*(range(k) for k in plan.ksize))
+        for o, offset in enumerate(ranges):
+            window = z[(o, slice(None), slice(None)) + tuple(
+                slice(i * d, i * d + n) for i, d, n in zip(offset, plan.dilation, plan.out))]
+            if o == 0:
+                np.copyto(acc, window)
+            else:
+                np.add(acc, window, out=acc)
+        if f > 1:
+            yc.reshape(b, *plan.out, f)[...] = np.moveaxis(acc, 0, -1)
+
+
+PATCHES = {plan.name: plan for plan in (Im2col, Kmajor, Kn2row, Pairs, Pointwise)}

@@ -6,7 +6,8 @@ themselves are small modules beside this one:
 
 - how the forward's GEMM is laid out (``patches``): ``im2col`` (the general case, one GEMM per
   group), ``kmajor`` (one input channel), ``pairs`` (few filters or tiny patches),
-  ``pointwise`` (a 1x1 kernel: x, or its strided view, is the patch matrix);
+  ``pointwise`` (a 1x1 kernel: x, or its strided view, is the patch matrix), ``kn2row`` (one
+  or a few filters for many channels: the kernel applied first, the shifted planes summed);
 - how a grouped convolution runs (``groups``): ``grouped`` GEMMs, or ``dense_groups`` (the dense
   convolution with a block-diagonal kernel, for small kernels);
 - how the input gradient is computed (``input_grad``): ``col2im``, ``full`` or ``pointwise``.
@@ -48,6 +49,10 @@ PAIR_MAX_PATCH = 32
 DENSE_GROUPS_LIMIT = 1 << 17
 # ``full`` input gradient: used up to this many filters per input channel (see choose_plan).
 FULL_MAX_RATIO = 1
+# ``kn2row``: one filter, or at least this many channels a filter. Its planes hold K*F values a
+# position where im2col's patches hold K*C; below this ratio (4 channels a filter and fewer)
+# the ``pairs`` plan's wider GEMM was as fast or faster. Its chunks are sized on the planes.
+KN2ROW_MIN_RATIO = 8
 
 
 @dataclass(eq=False)
@@ -84,6 +89,7 @@ class ConvPlan:
     kdtype: np.dtype
     direct: bool
     chunk: int
+    forward_chunk: int | None = None
 
     @property
     def fg(self):
@@ -98,10 +104,12 @@ class ConvPlan:
 
     # --- chunks and threads ------------------------------------------------------------------
 
-    def chunks(self, lo, hi):
-        """``(n0, n1)`` sample ranges of at most ``chunk`` samples covering ``[lo, hi)``."""
-        for n0 in range(lo, hi, self.chunk):
-            yield n0, min(n0 + self.chunk, hi)
+    def chunks(self, lo, hi, size=None):
+        """``(n0, n1)`` sample ranges of at most ``size`` (default ``chunk``) samples covering
+        ``[lo, hi)``."""
+        size = size or self.chunk
+        for n0 in range(lo, hi, size):
+            yield n0, min(n0 + size, hi)
 
     def min_piece(self):
         """Samples per thread piece: at least about MIN_PIECE_WORK multiply-adds, and no fewer
@@ -124,14 +132,15 @@ class ConvPlan:
         rows = self.kcount * self.cin + (1 if self.patches == "kmajor" else 0)
         return scratch("conv.cols", self.chunk * self.positions * rows, self.dtype)
 
-    def padded_buffer(self):
-        """A thread's ``(chunk, *padded, C)`` room for padded, channels-last x (``None`` when x is
-        read in place). Only the interior is ever written, so the border, zeroed when the buffer
-        was made (``threads.filled_scratch``, one per shape and interior), stays zero."""
+    def padded_buffer(self, size=None):
+        """A thread's ``(size or chunk, *padded, C)`` room for padded, channels-last x (``None``
+        when x is read in place). Only the interior is ever written, so the border, zeroed when
+        the buffer was made (``threads.filled_scratch``, one per shape and interior), stays
+        zero."""
         if self.direct:
             return None
-        return filled_scratch(("conv.padded", self.pads), (self.chunk, *self.padded, self.cin),
-                              self.dtype)
+        return filled_scratch(("conv.padded", self.pads),
+                              (size or self.chunk, *self.padded, self.cin), self.dtype)
 
     @property
     def gx_interior(self):
@@ -197,7 +206,8 @@ def choose_plan(x, kernel, strides, dilation, pads, groups=1, channels_first=Fal
     included), so a step does not redo the arithmetic. Plans are never changed once made."""
     key = (x.shape, x.dtype, x.strides, kernel.shape, kernel.dtype, tuple(strides),
            tuple(dilation), tuple(tuple(p) for p in pads), groups, channels_first, floatx(),
-           CHUNK_BYTES, PAIR_MAX_FILTERS, PAIR_MAX_PATCH, DENSE_GROUPS_LIMIT, FULL_MAX_RATIO)
+           CHUNK_BYTES, PAIR_MAX_FILTERS, PAIR_MAX_PATCH, DENSE_GROUPS_LIMIT, FULL_MAX_RATIO,
+           KN2ROW_MIN_RATIO)
     with _plans_lock:
         plan = _plans.pop(key, None)
         if plan is not None:
@@ -236,10 +246,16 @@ def _choose_plan(x, kernel, strides, dilation, pads, groups, channels_first):
     chunk = max(1, min(n, CHUNK_BYTES // max(per_sample, 1)))
 
     pointwise = groups == 1 and kcount == 1 and not any(a or b for a, b in pads)
+    forward_chunk = None
     if pointwise:
         patches = "pointwise"  # 1x1: x itself (stride 1) or its strided view is the patches
     elif cin == 1 and groups == 1:
         patches = "kmajor"  # one channel: rows of K entries, built offset by offset
+    elif (groups == 1 and all(s == 1 for s in strides)
+          and (filters == 1 or filters * KN2ROW_MIN_RATIO <= cin)):
+        patches = "kn2row"
+        planes = kcount * filters * math.prod(padded) * dtype.itemsize
+        forward_chunk = max(1, min(n, CHUNK_BYTES // max(planes, 1)))
     elif (groups == 1 and out[-1] % 2 == 0 and strides[-1] == 1 and dilation[-1] == 1
           and (filters <= PAIR_MAX_FILTERS or kcount * cin <= PAIR_MAX_PATCH)
           # the pair's windows read x in place only if its pixels are contiguous
@@ -263,4 +279,5 @@ def _choose_plan(x, kernel, strides, dilation, pads, groups, channels_first):
         spatial=spatial, cin=cin, ksize=ksize, strides=tuple(strides), dilation=tuple(dilation),
         pads=tuple(tuple(p) for p in pads), channels_first=channels_first, padded=padded,
         out=out, groups=groups, cg=cg, filters=filters, kcount=kcount, positions=positions,
-        dtype=dtype, xdtype=xdtype, kdtype=kernel.dtype, direct=direct, chunk=chunk)
+        dtype=dtype, xdtype=xdtype, kdtype=kernel.dtype, direct=direct, chunk=chunk,
+        forward_chunk=forward_chunk)

@@ -50,9 +50,11 @@ def forward(plan, x, kernel, bias=None, relu=False, pool=None):
         shape = (plan.n, *plan.out, f)
     y = np.empty(shape, dtype=plan.dtype)
 
+    size = plan.forward_chunk or plan.chunk
+
     def piece(lo, hi):
-        padded, cols_buf = plan.padded_buffer(), plan.cols_buffer()
-        for n0, n1 in plan.chunks(lo, hi):
+        padded, cols_buf = plan.padded_buffer(size), plan.cols_buffer()
+        for n0, n1 in plan.chunks(lo, hi, size):
             m = (n1 - n0) * plan.positions
             if plan.channels_first or pool is not None:
                 yc = scratch("conv.y", m * f, plan.dtype).reshape(m, f)
