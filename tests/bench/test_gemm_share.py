@@ -31,3 +31,24 @@ def test_meter_sees_the_convolutions_gemms():
     with gemm_share.GemmMeter() as meter:
         conv(x, k)
     assert meter.flops >= 2 * (2 * 16 * 27 * 4)
+
+
+def test_fastest_other_reads_a_side_by_side_json(tmp_path):
+    import json
+
+    summary = {"m": {"frameworks": {
+        "npconv": {"train": {"median": 900.0}, "predict": {"median": 5000.0}},
+        "keras": {"train": {"median": 700.0}, "predict": {"median": 6000.0}},
+        "torch": {"train": {"median": 800.0}, "predict": None}}}}
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps({"summary": summary}))
+    assert gemm_share.fastest_other(path, "m", "train") == ("torch", 800.0)
+    assert gemm_share.fastest_other(path, "m", "predict") == ("keras", 6000.0)
+    assert gemm_share.fastest_other(path, "other", "train") is None
+
+
+def test_measure_predicts_a_zoo_model():
+    r = gemm_share.measure("lenet5", steps=2, repeat=1, mode="predict")
+    assert r["limit_samples_per_s"] is None  # the FLOP count knows only the tutorial models
+    assert r["gemm_ms"] > 0 and r["samples_per_s"] > 0
+    assert r["ceiling_samples_per_s"] > r["samples_per_s"]
