@@ -47,7 +47,7 @@ from . import _on_device
 from . import array as A
 from .padding import conv_output_length, normalize_padding, normalize_tuple, spatial_pads
 
-__all__ = ["conv", "conv_max_pool", "conv_reference", "Conv"]
+__all__ = ["conv", "conv_max_pool", "conv_residual", "conv_reference", "Conv"]
 
 
 class Conv(Function):
@@ -144,6 +144,44 @@ def conv_max_pool(x, kernel, bias=None, pool_size=2, strides=1, padding="valid",
     y = kernels.forward(plan, x.data, kernels.dense_kernel(plan, kernel.data),
                         None if bias is None else bias.data, relu=activation == "relu",
                         pool=pool)
+    return Tensor(y)
+
+
+def conv_residual(x, kernel, bias, residual, strides=1, padding="valid", dilation_rate=1,
+                  groups=1, data_format="channels_last", activation=None):
+    """``conv(x, kernel, bias) + residual``, then the ReLU when ``activation='relu'``: the end
+    of a residual block (``Conv -> BatchNormalization -> add([shortcut, .]) -> ReLU``, with the
+    normalization folded into ``kernel`` and ``bias``) as one op. ``residual`` has the
+    convolution's output shape.
+
+    For inference (``models.fusion``): the shortcut is added to each chunk of the
+    convolution's output after the bias, while it is in cache, and the ReLU follows, so the
+    sum is never written and read again. The numbers are the ops' in turn (the same two-operand
+    additions; ``a + b`` is ``b + a`` in floating point). With gradients to record, channels
+    first, or arrays of another library, it is the ops in turn."""
+    from .activations import relu
+
+    _check_activation(activation)
+    x, kernel, residual = as_tensor(x), as_tensor(kernel), as_tensor(residual)
+    bias = None if bias is None else as_tensor(bias)
+    inputs = (x, kernel, residual) if bias is None else (x, kernel, bias, residual)
+    recording = is_grad_enabled() and any(t.requires_grad for t in inputs)
+    strides, dilation, pads, groups, first = _check(
+        x, kernel, bias, strides, padding, dilation_rate, groups, data_format
+    )
+    fast = not (recording or first or type(x.data) is not np.ndarray
+                or type(residual.data) is not np.ndarray)
+    if fast:
+        plan = kernels.choose_plan(x.data, kernel.data, strides, dilation, pads, groups, first)
+        fast = (residual.shape == (plan.n, *plan.out, plan.filters)
+                and residual.data.flags.c_contiguous)
+    if not fast:
+        y = A.add(conv(x, kernel, bias, strides, padding, dilation_rate, groups, data_format),
+                  residual)
+        return relu(y) if activation == "relu" else y
+    y = kernels.forward(plan, x.data, kernels.dense_kernel(plan, kernel.data),
+                        None if bias is None else bias.data, relu=activation == "relu",
+                        residual=residual.data.astype(plan.dtype, copy=False))
     return Tensor(y)
 
 

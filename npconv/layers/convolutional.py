@@ -300,10 +300,12 @@ class BaseConv(ConvArguments, Layer):
             activation=activation,
         )
 
-    def call_normalized(self, inputs, norm, training=None, relu=False, pool=None):
+    def call_normalized(self, inputs, norm, training=None, relu=False, pool=None,
+                        residual=None):
         """Inference only: this layer, the ``BatchNormalization`` layer ``norm`` after it,
-        then (``relu=True``) a ReLU and (``pool``) a ``MaxPooling*D`` layer, as one
-        convolution whose kernel and bias take in the normalization's scale and shift:
+        then (``residual``) an ``add`` of that array, then (``relu=True``) a ReLU and
+        (``pool``) a ``MaxPooling*D`` layer, as one convolution whose kernel and bias take in
+        the normalization's scale and shift:
 
             kernel' = kernel * scale,   bias' = bias * scale + shift     (per filter)
 
@@ -312,7 +314,10 @@ class BaseConv(ConvArguments, Layer):
         it for ``Sequential`` and functional models. Returns ``None`` when the chain does not
         qualify: gradients being recorded, ``norm`` in training mode or normalizing another
         axis, an activation or activity regularizer on this layer, DropConnect in training
-        mode, or a pooling that ``call_pooled`` would refuse."""
+        mode, a pooling that ``call_pooled`` would refuse, a ``residual`` with a pooling, or
+        channels first with a ``residual``."""
+        if residual is not None and (pool is not None or self.data_format != "channels_last"):
+            return None
         if (is_grad_enabled() or not self.built or self.activity_regularizer is not None
                 or (self.dropconnect and resolve_training(self, training))
                 or self.activation is not activations_module.linear
@@ -329,6 +334,9 @@ class BaseConv(ConvArguments, Layer):
                 return None
         x = as_tensor(inputs)
         self.check_input_shape((None, *x.shape[1:]))
+        if residual is not None and tuple(residual.shape) != (
+                x.shape[0], *self._output_shape(x.shape, self.filters)[1:]):
+            return None  # a broadcasting add: the layers in turn
         self._losses = []
         scale, shift = norm.inference_scale_shift()
         dtype = self.kernel.dtype
@@ -338,6 +346,8 @@ class BaseConv(ConvArguments, Layer):
                     activation="relu" if relu else None)
         if pool_size is not None:
             return ops_conv.conv_max_pool(x, kernel, bias.astype(dtype), pool_size, **args)
+        if residual is not None:
+            return ops_conv.conv_residual(x, kernel, bias.astype(dtype), residual, **args)
         return ops_conv.conv(x, kernel, bias.astype(dtype), **args)
 
     def compute_output_shape(self, input_shape):

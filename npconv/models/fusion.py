@@ -18,6 +18,11 @@ call (then the layers run one by one, as always):
   convolution's kernel and bias (from the current weights, at each call), the ReLU into the
   convolution's fused ReLU and the pooling into ``conv_max_pool``. The numbers are the layers'
   up to float32 rounding.
+- ``Conv*D -> BatchNormalization -> Add (of it and one other value) -> ReLU`` in inference,
+  the end of a ResNet block: the same folding, the other value (the shortcut) added to each
+  chunk of the convolution's output while in cache (``functions.conv.conv_residual``). It
+  needs the shortcut computed already: a block whose projection shortcut comes later in the
+  model runs as the shorter chains.
 - ``BatchNormalization -> ReLU``: ``BatchNormalization.call_relu``, the ReLU in the
   normalization's output pass and its mask in the normalization's backward.
 - ``Add -> ReLU`` (the end of a residual block): ``Add.call_relu``, ``functions.residual``.
@@ -79,8 +84,8 @@ def conv_pool_pairs(calls, outputs=()):
 
 class Fused(NamedTuple):
     """A chain of calls that may run as one: ``indices`` (the calls, in order) and
-    ``run(args, training)``, which returns the last call's output from the first call's
-    ``args``, or ``None`` to decline."""
+    ``run(args, training, values)``, which returns the last call's output from the first
+    call's ``args`` (and the values computed so far, by key), or ``None`` to decline."""
 
     indices: tuple
     run: Any
@@ -139,6 +144,13 @@ def fused_chains(calls, outputs=()):
             if k is not None and plain_relu(calls[k].layer):
                 chain.append(k)
                 relu = calls[k].layer
+            residual = _residual_add(calls, reads, chain[-1]) if relu is None else None
+            if residual is not None:
+                add, other = residual
+                k = after(add)
+                if k is not None and plain_relu(calls[k].layer):
+                    found.append(Fused((*chain, add, k), _conv_residual_chain(
+                        layer, bn, calls[add].layer, calls[k].layer, other)))
             last = after(chain[-1])
             if last is not None and hasattr(calls[last].layer, "tiling_pool_size"):
                 found.append(Fused((*chain, last), _conv_chain(layer, bn, relu,
@@ -152,8 +164,39 @@ def fused_chains(calls, outputs=()):
     return chains
 
 
+def _residual_add(calls, reads, i):
+    """``(j, other_key)`` when call ``i``'s output is read only by call ``j``, an ``Add`` of it
+    and one other value (no extra call arguments), else ``None``."""
+    from ..layers.merging import Add
+
+    key = calls[i].output
+    if calls[i].kwargs or reads[key] != 1:
+        return None
+    for j, call in enumerate(calls):
+        if (type(call.layer) is Add and not call.kwargs and isinstance(call.inputs, list)
+                and len(call.inputs) == 2 and key in call.inputs):
+            others = [k for k in call.inputs if k != key]
+            return (j, others[0]) if len(others) == 1 else None
+    return None
+
+
+def _conv_residual_chain(conv, bn, add, relu_layer, other):
+    def run(args, training, values):
+        shortcut = values.get(other)
+        if (shortcut is None or not plain_relu(relu_layer)
+                or add.activity_regularizer is not None):
+            return None  # the shortcut is computed later, or a layer changed
+        y = conv.call_normalized(args, bn, training=training, relu=True, residual=shortcut)
+        if y is not None:
+            add._maybe_build([(None, *shortcut.shape[1:])] * 2)
+            add._losses = []
+        return y
+
+    return run
+
+
 def _conv_chain(conv, bn, relu_layer, pool):
-    def run(args, training):
+    def run(args, training, values=None):
         if relu_layer is not None and not plain_relu(relu_layer):
             return None  # changed since the chain was found
         return conv.call_normalized(args, bn, training=training,
@@ -163,7 +206,7 @@ def _conv_chain(conv, bn, relu_layer, pool):
 
 
 def _relu_chain(layer, relu_layer):
-    def run(args, training):
+    def run(args, training, values=None):
         return layer.call_relu(args, training) if plain_relu(relu_layer) else None
 
     return run
@@ -191,7 +234,7 @@ def run_calls(calls, values, call_layer, pairs=None, chains=None, training=None)
                 values[call.output] = None
                 continue
         for chain in chains.get(i, ()):
-            y = chain.run(args, training)
+            y = chain.run(args, training, values)
             if y is not None:
                 fused.update({j: None for j in chain.indices[1:-1]})
                 fused[chain.indices[-1]] = y

@@ -264,3 +264,85 @@ def test_normalization_and_relu_after_a_dense_layer(chains_run):
     x = rng.standard_normal((7, 6)).astype(np.float32)
     np.testing.assert_array_equal(m.predict(x, verbose=0), unfused(m, x))
     assert chains_run == {"BatchNormalization.call_relu": 1}
+
+
+def resnet_blocks(projection_first):
+    """Two ResNet v1 blocks: an identity block, then a strided block with a 1x1 projection
+    shortcut, computed before the residual branch or (as Keras's cifar10_resnet writes it)
+    after it."""
+    inputs = L.Input((8, 8, 4))
+    x = inputs
+    for strides in (1, 2):
+        shortcut = x
+        if strides > 1 and projection_first:
+            shortcut = L.Conv2D(6, 1, strides=strides)(x)
+        y = L.Conv2D(4 if strides == 1 else 6, 3, strides=strides, padding="same")(x)
+        y = L.Activation("relu")(L.BatchNormalization()(y))
+        y = L.BatchNormalization()(L.Conv2D(4 if strides == 1 else 6, 3, padding="same")(y))
+        if strides > 1 and not projection_first:
+            shortcut = L.Conv2D(6, 1, strides=strides)(x)
+        x = L.Activation("relu")(L.add([shortcut, y]))
+    m = Model(inputs, L.Dense(3)(L.GlobalAveragePooling2D()(x)))
+    randomize_norms(m)
+    return m
+
+
+@pytest.mark.parametrize("projection_first", [True, False])
+def test_predict_adds_the_shortcut_inside_the_convolution(chains_run, projection_first):
+    m = resnet_blocks(projection_first)
+    x = rng.standard_normal((5, 8, 8, 4)).astype(np.float32)
+    assert_close(m.predict(x, batch_size=5, verbose=0), unfused(m, x))
+    # four conv + BN chains, and both adds inside the convolution: the graph runs by depth,
+    # so the projection shortcut is ready before the branch's last convolution either way
+    assert chains_run == {"BaseConv.call_normalized": 4}
+
+
+def test_a_shortcut_computed_later_declines_the_residual_chain(chains_run):
+    # calls in an order where the shortcut (key "s") is made after the convolution
+    conv, bn = L.Conv2D(4, 3, padding="same"), L.BatchNormalization()
+    add, relu, proj = L.Add(), L.Activation("relu"), L.Conv2D(4, 1)
+    x = rng.standard_normal((2, 6, 6, 4)).astype(np.float32)
+    for layer, arg in ((conv, x), (bn, conv(x)), (proj, x)):
+        layer(arg)
+    randomize_norms(Sequential([L.Input((6, 6, 4)), conv, bn]))
+    calls = [fusion.Call(conv, "x", "c", {}), fusion.Call(bn, "c", "b", {}),
+             fusion.Call(proj, "x", "s", {}), fusion.Call(add, ["s", "b"], "a", {}),
+             fusion.Call(relu, "a", "out", {})]
+    chains = fusion.fused_chains(calls, outputs=("out",))
+    assert [c.indices for c in chains[0]] == [(0, 1, 3, 4), (0, 1)]
+
+    def call_layer(call, args):
+        return call.layer(args, training=False)
+
+    with no_grad():
+        want = fusion.run_calls(calls, {"x": x}, call_layer)["out"].data
+        ready = fusion.run_calls(calls, {"x": x}, call_layer, chains=chains)["out"].data
+        late = [calls[2], *calls[:2], *calls[3:]]  # the shortcut first: the chain runs
+        late_chains = fusion.fused_chains(late, outputs=("out",))
+        first = fusion.run_calls(late, {"x": x}, call_layer, chains=late_chains)["out"].data
+    assert_close(ready, want)
+    assert_close(first, want)
+    # as ordered in ``calls`` the shortcut is not there yet: conv + BN fold, then Add + ReLU
+    assert chains_run == {"BaseConv.call_normalized": 2, "Add.call_relu": 1}
+
+
+def test_conv_residual_is_the_ops_in_turn_bit_for_bit(threads):
+    from npconv.functions.activations import relu
+    from npconv.functions.array import add
+    from npconv.functions.conv import conv, conv_residual
+
+    x = rng.standard_normal((7, 9, 8, 5)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 5, 6)).astype(np.float32)
+    bias = rng.standard_normal(6).astype(np.float32)
+    shortcut = rng.standard_normal((7, 9, 8, 6)).astype(np.float32)
+    with no_grad():
+        got = conv_residual(x, kernel, bias, shortcut, padding="same", activation="relu")
+        want = relu(add(shortcut, conv(x, kernel, bias, padding="same")))
+        np.testing.assert_array_equal(got.data, want.data)
+        plain = conv_residual(x, kernel, None, shortcut, padding="same")
+        np.testing.assert_array_equal(plain.data, (conv(x, kernel, padding="same")
+                                                   + shortcut).data)
+    # recording gradients: the ops in turn, differentiable
+    gradcheck(lambda x, s: conv_residual(x, kernel[:, :, :2, :3].astype(np.float64), None, s,
+                                         padding="same", activation="relu"),
+              rng.standard_normal((2, 4, 3, 2)), rng.standard_normal((2, 4, 3, 3)))

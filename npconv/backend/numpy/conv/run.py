@@ -33,11 +33,13 @@ def dense_kernel(plan, kernel):
     return block_diagonal(kernel, plan.blocks) if plan.blocks > 1 else kernel
 
 
-def forward(plan, x, kernel, bias=None, relu=False, pool=None):
+def forward(plan, x, kernel, bias=None, relu=False, pool=None, residual=None):
     """``y = conv(x, kernel) + bias``, then ``max(y, 0)`` when ``relu``, in x's layout.
 
     ``kernel`` is ``dense_kernel(plan, ...)``. ``pool`` (``conv_pool``, channels last): y
-    max-pooled by ``pool`` windows with strides ``pool`` and no padding, chunk by chunk."""
+    max-pooled by ``pool`` windows with strides ``pool`` and no padding, chunk by chunk.
+    ``residual`` (channels last, y's shape, no ``pool``): added to each chunk after the bias
+    and before the ReLU, while the chunk is in cache (a residual block's ``add`` + ReLU)."""
     f = plan.filters
     patches = PATCHES[plan.patches]
     w, bias = patches.kernel_matrix(
@@ -65,6 +67,8 @@ def forward(plan, x, kernel, bias=None, relu=False, pool=None):
                 yc = max_pool_chunk(yc.reshape(n1 - n0, *plan.out, f), pool, y[n0:n1])
             if bias is not None:
                 yc += bias
+            if residual is not None:
+                yc += residual[n0:n1].reshape(m, f)
             if relu:
                 np.maximum(yc, 0, out=yc)
             if plan.channels_first:
