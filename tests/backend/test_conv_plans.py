@@ -74,8 +74,8 @@ def test_kn2row_chunks_fit_its_planes():
     assert plan.patches == "kn2row"
     assert plan.forward_chunk == plan_module.CHUNK_BYTES // (9 * 30 * 30 * 4)
     assert plan.chunk == plan_module.CHUNK_BYTES // (28 * 28 * 9 * 16 * 4)
-    assert list(plan.chunks(0, 200, plan.forward_chunk))[1] == (plan.forward_chunk,
-                                                                2 * plan.forward_chunk)
+    chunks = list(plan.chunks(0, 200, plan.forward_chunk))
+    assert len(chunks) == -(-200 // plan.forward_chunk) < -(-200 // plan.chunk)
 
 
 def test_chunks_fit_chunk_bytes():
@@ -83,7 +83,15 @@ def test_chunks_fit_chunk_bytes():
     plan = make_plan(x, kernel)
     per_sample = 26 * 26 * 32 * 4  # its outputs are larger than its 9-entry patches
     assert plan.chunk == plan_module.CHUNK_BYTES // per_sample
-    assert list(plan.chunks(0, 2 * plan.chunk + 1))[-1] == (2 * plan.chunk, 2 * plan.chunk + 1)
+    # as few chunks as fit, of sizes differing by at most one, covering the range in order
+    for lo, hi in ((0, 2 * plan.chunk + 1), (5, 5 + plan.chunk), (3, 4)):
+        chunks = list(plan.chunks(lo, hi))
+        assert len(chunks) == -(-(hi - lo) // plan.chunk)
+        assert chunks[0][0] == lo and chunks[-1][1] == hi
+        assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:]))
+        sizes = [b - a for a, b in chunks]
+        assert max(sizes) <= plan.chunk and max(sizes) - min(sizes) <= 1
+    assert list(plan.chunks(0, 9, 7)) == [(0, 4), (4, 9)]
 
 
 def reference(x, kernel, bias, gy, relu, **kw):

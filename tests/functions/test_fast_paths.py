@@ -142,6 +142,12 @@ def test_parallel_covers_the_range_and_raises():
     assert len(out) == 8 and out[0][0] == 0 and out[-1][1] == 100
     assert all(a[1] == b[0] for a, b in zip(out, out[1:]))
     assert threads.parallel(lambda lo, hi: hi, 0) == []
+    # pieces of at least 9 out of 32 on 2 threads: 2 of 16, not 3 (one thread would run two
+    # of them while the other waits), so a multiple of the threads whenever there are more
+    assert threads.parallel(lambda lo, hi: (lo, hi), 32, min_size=9, threads=2) == [
+        (0, 16), (16, 32)]
+    assert len(threads.parallel(lambda lo, hi: 0, 70, min_size=9, threads=2)) == 6
+    assert len(threads.parallel(lambda lo, hi: 0, 20, min_size=9, threads=3)) == 2
 
     def boom(lo, hi):
         if lo > 0:

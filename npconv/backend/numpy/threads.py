@@ -250,6 +250,8 @@ def parallel(fn, n: int, *, min_size: int = 1, grain: int = 1, threads: int | No
     threads = _threads if threads is None else threads
     split = SPLIT if split is None else split
     parts = min(threads * max(split, 1) if threads > 1 else 1, max(1, n // max(min_size, 1)))
+    if parts > threads:
+        parts -= parts % threads  # a multiple of the threads: none is left with a last piece alone
     if getattr(_local, "inside", False) or n <= 0:
         return [fn(0, n)] if n > 0 else []
     ranges = pieces(n, parts, grain)

@@ -105,11 +105,13 @@ class ConvPlan:
     # --- chunks and threads ------------------------------------------------------------------
 
     def chunks(self, lo, hi, size=None):
-        """``(n0, n1)`` sample ranges of at most ``size`` (default ``chunk``) samples covering
-        ``[lo, hi)``."""
+        """``(n0, n1)`` sample ranges covering ``[lo, hi)``: as few as hold at most ``size``
+        (default ``chunk``) samples each, of sizes differing by at most one (9 samples in chunks
+        of 7 run as 4 + 5, not 7 + 2: two GEMMs of even width, no narrow one)."""
         size = size or self.chunk
-        for n0 in range(lo, hi, size):
-            yield n0, min(n0 + size, hi)
+        count = -(-(hi - lo) // size)
+        for i in range(count):
+            yield lo + (hi - lo) * i // count, lo + (hi - lo) * (i + 1) // count
 
     def min_piece(self):
         """Samples per thread piece: at least about MIN_PIECE_WORK multiply-adds, and no fewer
