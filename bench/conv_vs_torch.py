@@ -1,23 +1,29 @@
 """Time one convolution, forward + backward, in npconv and in PyTorch on the same machine.
 
-The shape is the benchmark's: a batch of 128 (28, 28, 32) float32 images, 64 filters 3x3, 'valid',
-channels_last (PyTorch gets the same data as channels_last memory format, its fastest CPU layout,
-and as plain NCHW). Both use 2 threads. Each number is the best of ``--repeat`` runs.
+By default the benchmark's shape: a batch of 128 (28, 28, 32) float32 images, 64 filters 3x3,
+'valid', channels_last (PyTorch gets the same data as channels_last memory format, its fastest
+CPU layout, and as plain NCHW). Both use 2 threads. Each number is the best of ``--repeat`` runs.
 
     python bench/conv_vs_torch.py --torch-python /tmp/refenv/bin/python
+
+``NPCONV_CONV_SHAPE=N,H,W,C,F,K`` times another shape ('valid', so give H and W with the
+padding a 'same' convolution would add), e.g. ResNet-20's three stages at batch 32:
+``32,34,34,16,16,3``, ``32,18,18,32,32,3``, ``32,10,10,64,64,3``.
 
 PyTorch is timed in this interpreter when it can import torch, else in ``--torch-python``.
 """
 
 from __future__ import annotations
 
+import os
 import pathlib
 import sys
 
 import _side_by_side as side_by_side
 from _side_by_side import best
 
-N, H, W, C, F, K = 128, 28, 28, 32, 64, 3
+N, H, W, C, F, K = (int(v) for v in os.environ.get(
+    "NPCONV_CONV_SHAPE", "128,28,28,32,64,3").split(","))
 
 
 def time_npconv(repeat):
