@@ -271,13 +271,15 @@ class BaseConv(ConvArguments, Layer):
         while it is in cache; the same numbers). ``models.fusion`` calls it for both
         ``Sequential`` and functional models. Returns ``None`` when the pair does not qualify:
         a pooling whose windows do not tile its input (``pool.tiling_pool_size()``), another
-        rank, channels first, an activation other than ReLU or linear, or an activity
-        regularizer that wants the convolution's output."""
+        rank, channels first, an activation other than ReLU or linear, an activity
+        regularizer that wants the convolution's output, or a subclass with its own ``call``
+        (which this would bypass)."""
         tiling = getattr(pool, "tiling_pool_size", None)
         pool_size = tiling() if tiling is not None else None
         if (pool_size is None or len(pool_size) != self.rank or not self.built
                 or self.data_format != "channels_last" or pool.data_format != self.data_format
-                or self.activity_regularizer is not None):
+                or self.activity_regularizer is not None
+                or type(self).call is not BaseConv.call):
             return None
         if self.activation is activations_module.relu:
             activation = "relu"

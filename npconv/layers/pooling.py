@@ -85,9 +85,11 @@ class _MaxPooling(BasePooling):
         no activity regularizer), so that the convolution before it may run with it as one op
         in inference (``models.fusion``); else ``None``. With 'same' padding they tile only an
         input whose spatial sizes are multiples of the pool (then 'same' pads nothing and
-        equals 'valid'): the caller checks that on the actual input (``Conv.call_pooled``)."""
+        equals 'valid'): the caller checks that on the actual input (``Conv.call_pooled``).
+        ``None`` too for a subclass with its own ``call`` or ``op``, which fusion would bypass."""
         if (self.padding in ("valid", "same") and tuple(self.strides) == tuple(self.pool_size)
-                and self.activity_regularizer is None):
+                and self.activity_regularizer is None
+                and type(self).call is BasePooling.call and type(self).op is _MaxPooling.op):
             return tuple(self.pool_size)
         return None
 

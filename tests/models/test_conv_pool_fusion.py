@@ -127,3 +127,32 @@ def test_functional_models_fuse_a_conv_whose_output_only_the_pool_reads(monkeypa
         flat = L.Concatenate()([L.Flatten()(m.layers[4](vb)), L.Flatten()(vb)])
         expected = m.layers[-1](flat).data
     np.testing.assert_array_equal(fused, expected)
+
+
+def test_a_conv_subclass_with_its_own_call_is_not_bypassed():
+    # a user's Conv2D whose call does more than the convolution (here: doubles it) must run
+    # its own call in predict, not the fused convolution + pooling
+    class Doubled(L.Conv2D):
+        def call(self, inputs, training=False):
+            return super().call(inputs, training) * 2.0
+
+    m = Sequential([L.Input((8, 8, 1)), Doubled(2, 3, activation="relu"), L.MaxPooling2D(2)])
+    x = rng.standard_normal((3, 8, 8, 1)).astype(np.float32)
+    out = m.predict(x, verbose=0)
+    np.testing.assert_array_equal(out, layer_by_layer(m, x))
+    plain = Sequential([L.Input((8, 8, 1)), L.Conv2D(2, 3, activation="relu"),
+                        L.MaxPooling2D(2)])
+    plain.set_weights(m.get_weights())
+    np.testing.assert_allclose(out, 2 * plain.predict(x, verbose=0), rtol=1e-6)
+
+
+def test_a_pooling_subclass_with_its_own_call_is_not_bypassed():
+    class Negated(L.MaxPooling2D):
+        def call(self, inputs, training=False):
+            return -super().call(inputs, training)
+
+    m = Sequential([L.Input((8, 8, 1)), L.Conv2D(2, 3, activation="relu"), Negated(2)])
+    x = rng.standard_normal((3, 8, 8, 1)).astype(np.float32)
+    out = m.predict(x, verbose=0)
+    np.testing.assert_array_equal(out, layer_by_layer(m, x))
+    assert (out <= 0).all() and (out < 0).any()
