@@ -58,13 +58,17 @@ class Conv(Function):
     upstream gradient by ``y > 0``, exactly what the separate ReLU's backward does.
     """
 
-    def __init__(self, strides, dilation, pads, groups, channels_first, activation=None):
+    def __init__(self, strides, dilation, pads, groups, channels_first, activation=None,
+                 masked_by_pool=False):
         self.strides = strides
         self.dilation = dilation
         self.pads = pads
         self.conv_groups = groups
         self.channels_first = channels_first
         self.relu = activation == "relu"
+        # the fused ReLU's gradient mask is applied by the max pooling that alone reads y
+        # (conv_max_pool in training), on its smaller gradient: none here
+        self.masked_by_pool = masked_by_pool
 
     def forward(self, x, kernel, bias=None):
         if type(x) is not np.ndarray or type(kernel) is not np.ndarray:  # CuPy, array API
@@ -78,7 +82,7 @@ class Conv(Function):
         # gradient, y for the ReLU's mask
         self.x = x if need_w else None
         self.kernel = kernel if need_x else None
-        self.y = y if self.relu and any(self.needs_grad) else None
+        self.y = y if self.relu and any(self.needs_grad) and not self.masked_by_pool else None
         self.bias_dtype = None if bias is None else bias.dtype
         return y
 
@@ -118,10 +122,13 @@ def conv_max_pool(x, kernel, bias=None, pool_size=2, strides=1, padding="valid",
     For inference (``predict``; ``models.fusion`` finds such pairs): each chunk's convolution
     output is pooled while it is in cache and the bias and ReLU run on the pooled values, which
     gives the same numbers (max commutes with adding a bias and with ReLU, rounding included),
-    without writing and re-reading the full-size output. With gradients to record, or channels
-    first, or on arrays of another library (CuPy, array API), it is the two ops in turn.
+    without writing and re-reading the full-size output. With gradients to record (training)
+    it is the two ops in turn, the ReLU's gradient mask applied by the pooling to its pooled
+    gradient rather than by the convolution to the full-size one (``MaxPool(relu_input=True)``,
+    the same numbers); channels first, or arrays of another library (CuPy, array API): the two
+    ops in turn.
     """
-    from .pooling import max_pool
+    from .pooling import max_pool, max_pool_of_relu
 
     _check_activation(activation)
     x, kernel = as_tensor(x), as_tensor(kernel)
@@ -129,7 +136,15 @@ def conv_max_pool(x, kernel, bias=None, pool_size=2, strides=1, padding="valid",
     pool = normalize_tuple(pool_size, kernel.ndim - 2, "pool_size")
     inputs = (x, kernel) if bias is None else (x, kernel, bias)
     recording = is_grad_enabled() and any(t.requires_grad for t in inputs)
-    if (recording or normalize_data_format(data_format) == "channels_first"
+    channels_first = normalize_data_format(data_format) == "channels_first"
+    if (recording and activation == "relu" and not channels_first
+            and type(x.data) is np.ndarray):
+        # training: the two ops, the ReLU's gradient mask moved to the pooled gradient
+        strides, dilation, pads, groups, first = _check(
+            x, kernel, bias, strides, padding, dilation_rate, groups, data_format)
+        y = Conv(strides, dilation, pads, groups, first, activation, masked_by_pool=True)(*inputs)
+        return max_pool_of_relu(y, pool)
+    if (recording or channels_first
             or type(x.data) is not np.ndarray):  # CuPy, array API: their kernels, in turn
         y = conv(x, kernel, bias, strides, padding, dilation_rate, groups, data_format,
                  activation)

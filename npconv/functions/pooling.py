@@ -242,10 +242,17 @@ def _by_pieces(fn, shape, itemsize):
 
 
 class MaxPool(Function):
-    """Max pooling; ``max_pool()`` checks the arguments and calls this."""
+    """Max pooling; ``max_pool()`` checks the arguments and calls this.
 
-    def __init__(self, windows):
+    ``relu_input=True`` (``functions.conv.conv_max_pool`` in training): x is the output of a
+    ReLU fused into the convolution before it, whose gradient mask ``x > 0`` this backward
+    applies instead, on the pooled gradient (``gy * (y > 0)``: a window's gradient goes to
+    its maximum, which is positive exactly when the pooled value is), a tensor 4-8 times
+    smaller than x. The result is the unfused ops' bit for bit."""
+
+    def __init__(self, windows, relu_input=False):
         self.windows = windows
+        self.relu_input = relu_input
 
     def forward(self, x):
         if type(x) is not _on_device.ndarray:  # CuPy, array API: the backend's kernels
@@ -275,6 +282,8 @@ class MaxPool(Function):
         if type(gy) is not _on_device.ndarray:
             return _on_device.pool_backward(self, gy)
         w, x, y = self.windows, self.x, self.y
+        if self.relu_input:
+            gy = xp.multiply(gy, y > 0, dtype=x.dtype)
         gx = w.gradient_buffer(x.dtype)
         if w.disjoint:
             _by_pieces(lambda lo, hi: _max_pool_backward_disjoint(
@@ -622,6 +631,15 @@ def max_pool(x, pool_size, strides=None, padding="valid", data_format="channels_
     """
     x = _float_tensor(x)
     return MaxPool(_check("max_pool", x, pool_size, strides, padding, data_format))(x)
+
+
+def max_pool_of_relu(x, pool_size):
+    """``max_pool(x, pool_size)`` (strides = pool, 'valid', channels last) of ``x``, the output
+    of a ReLU fused into the op that made it, whose gradient mask this pooling applies
+    (``MaxPool(relu_input=True)``): for ``functions.conv.conv_max_pool`` only."""
+    x = _float_tensor(x)
+    return MaxPool(_check("max_pool", x, pool_size, None, "valid", "channels_last"),
+                   relu_input=True)(x)
 
 
 def avg_pool(x, pool_size, strides=None, padding="valid", data_format="channels_last") -> Tensor:

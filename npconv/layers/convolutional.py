@@ -265,11 +265,13 @@ class BaseConv(ConvArguments, Layer):
         )
         return y if fused else self.activation(y)
 
-    def call_pooled(self, inputs, pool):
-        """Inference only: this layer and the ``MaxPooling*D`` layer ``pool`` after it as one
-        op, ``functions.conv.conv_max_pool`` (each chunk of the convolution's output pooled
-        while it is in cache; the same numbers). ``models.fusion`` calls it for both
-        ``Sequential`` and functional models. Returns ``None`` when the pair does not qualify:
+    def call_pooled(self, inputs, pool, training=None):
+        """This layer and the ``MaxPooling*D`` layer ``pool`` after it as one op,
+        ``functions.conv.conv_max_pool``: in inference each chunk of the convolution's output
+        pooled while it is in cache, in training the ReLU's gradient mask taken by the pooling
+        on its smaller gradient (the same numbers either way). ``models.fusion`` calls it for
+        both ``Sequential`` and functional models. Returns ``None`` when the pair does not
+        qualify: DropConnect in training mode,
         a pooling whose windows do not tile its input (``pool.tiling_pool_size()``), another
         rank, channels first, an activation other than ReLU or linear, an activity
         regularizer that wants the convolution's output, or a subclass with its own ``call``
@@ -279,7 +281,8 @@ class BaseConv(ConvArguments, Layer):
         if (pool_size is None or len(pool_size) != self.rank or not self.built
                 or self.data_format != "channels_last" or pool.data_format != self.data_format
                 or self.activity_regularizer is not None
-                or type(self).call is not BaseConv.call):
+                or type(self).call is not BaseConv.call
+                or (self.dropconnect and resolve_training(self, training))):
             return None
         if self.activation is activations_module.relu:
             activation = "relu"

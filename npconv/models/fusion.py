@@ -1,11 +1,13 @@
 """Conv + max-pool fusion: one model-level pass that ``Sequential`` and functional models share.
 
-In inference (``predict``, ``evaluate``, a call with ``training=False`` and no gradient
-recorded), a ``Conv*D`` whose output goes only to a ``MaxPooling*D`` whose windows tile it
+A ``Conv*D`` whose output goes only to a ``MaxPooling*D`` whose windows tile it
 (``padding='valid'``, ``strides == pool_size``) runs with that pooling as one op,
-``functions.conv.conv_max_pool``: each chunk of the convolution's output is pooled while it is
-in cache, and the full-size output is never written. The numbers are the two layers' bit for
-bit. Whether a pair qualifies is asked of the layers' public methods:
+``functions.conv.conv_max_pool``. In inference (``predict``, ``evaluate``, a call with
+``training=False`` and no gradient recorded) each chunk of the convolution's output is pooled
+while it is in cache, and the full-size output is never written; in training the two ops run
+in turn, the ReLU's gradient mask applied to the pooled gradient (4-8 times smaller) instead of
+the convolution's. The numbers are the two layers' bit for bit. Whether a pair qualifies is
+asked of the layers' public methods:
 ``MaxPooling*D.tiling_pool_size()`` and ``Conv*D.call_pooled()`` (which declines a convolution
 whose activation or activity regularizer needs the unpooled output).
 
@@ -228,7 +230,7 @@ def run_calls(calls, values, call_layer, pairs=None, chains=None, training=None)
             continue
         args = [values[k] for k in keys] if isinstance(keys, list) else values[keys]
         if i in pairs:
-            y = call.layer.call_pooled(args, calls[pairs[i]].layer)
+            y = call.layer.call_pooled(args, calls[pairs[i]].layer, training=training)
             if y is not None:
                 fused[pairs[i]] = y
                 values[call.output] = None

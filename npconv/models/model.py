@@ -12,7 +12,6 @@ Two ways to make one, as in Keras:
 
 from __future__ import annotations
 
-from ..autograd import is_grad_enabled
 from ..layers.base import (
     Layer,
     format_shape,
@@ -111,10 +110,8 @@ class Model(Trainer, Layer):
                 f"Model '{self.name}' expects {len(self.inputs)} inputs, got {len(xs)}"
             )
         calls, pairs, chains = self._fusion_plan()
-        # inference: a convolution and the max pooling it alone feeds run as one op; in
-        # training and inference, the chains of models.fusion.fused_chains
-        if training or is_grad_enabled():
-            pairs = {}
+        # a convolution and the max pooling it alone feeds run as one op, and the chains of
+        # models.fusion.fused_chains, in training and inference
         if not pairs and not chains:
             return self.walk_graph(
                 xs, lambda node, args: node.layer(args, training=training, **node.kwargs))

@@ -8,7 +8,6 @@ when it is added, not in the middle of training.
 
 from __future__ import annotations
 
-from ..autograd import is_grad_enabled
 from ..layers.base import Layer
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import KerasTensor
@@ -119,10 +118,8 @@ class Sequential(Model):
 
     def call(self, inputs, training=False):
         calls, pairs, chains = self._fusion_plan()
-        # inference: a convolution and the max pooling after it run as one op; in training
-        # and inference, the chains of fusion.fused_chains (models.fusion)
-        if training or is_grad_enabled():
-            pairs = {}
+        # a convolution and the max pooling it alone feeds run as one op, and the chains of
+        # models.fusion.fused_chains, in training and inference
         values = fusion.run_calls(calls, {-1: inputs}, lambda call, x: call.layer(
             x, training=training), pairs, chains, training)
         return values[len(calls) - 1] if calls else inputs

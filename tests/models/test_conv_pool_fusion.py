@@ -96,9 +96,11 @@ def test_predict_fuses_qualifying_pairs(conv_activation, pool_padding, fused_pai
     assert len(calls) == 2 * fused_pairs  # two batches
     np.testing.assert_array_equal(out, layer_by_layer(m, x))
     calls.clear()
-    m.fit(x, y, batch_size=4, epochs=1, verbose=0)  # training: never fused
     m.evaluate(x, y, batch_size=4, verbose=0)
     assert len(calls) == 2 * fused_pairs  # evaluate is inference, as in predict
+    calls.clear()
+    m.fit(x, y, batch_size=4, epochs=1, verbose=0)  # training: the pairs too
+    assert len(calls) == 2 * fused_pairs
 
 
 def counting(fn, calls):
@@ -156,3 +158,77 @@ def test_a_pooling_subclass_with_its_own_call_is_not_bypassed():
     out = m.predict(x, verbose=0)
     np.testing.assert_array_equal(out, layer_by_layer(m, x))
     assert (out <= 0).all() and (out < 0).any()
+
+
+@pytest.mark.parametrize("functional", [False, True])
+def test_training_moves_the_relu_mask_to_the_pooled_gradient(functional, monkeypatch):
+    # the same weights and losses after fit as with every layer run on its own, bit for bit:
+    # the ReLU's mask applied to the pooled gradient is the same mask
+    from npconv import utils
+    from npconv.functions import pooling
+    from npconv.models import Model, fusion, sequential
+    from npconv.models import model as model_module
+
+    def build():
+        utils.set_random_seed(5)
+        layers = [L.Conv2D(4, 3, activation="relu"), L.MaxPooling2D(2),
+                  L.Conv2D(3, 2, activation="relu"), L.MaxPooling2D(2),
+                  L.Flatten(), L.Dense(5, activation="softmax")]
+        if functional:
+            inputs = L.Input((11, 10, 2))
+            out = inputs
+            for layer in layers:
+                out = layer(out)
+            m = Model(inputs, out)
+        else:
+            m = Sequential([L.Input((11, 10, 2)), *layers])
+        m.compile(optimizer="adam", loss="categorical_crossentropy")
+        return m
+
+    x = rng.standard_normal((12, 11, 10, 2)).astype(np.float32)
+    y = np.eye(5, dtype=np.float32)[rng.integers(0, 5, 12)]
+    masked = []
+    original = pooling.MaxPool.backward
+
+    def spy(self, gy):
+        masked.append(self.relu_input)
+        return original(self, gy)
+
+    monkeypatch.setattr(pooling.MaxPool, "backward", spy)
+    fused = build()
+    h1 = fused.fit(x, y, batch_size=4, epochs=2, verbose=0, shuffle=False).history["loss"]
+    assert masked and all(masked)  # every pooling's backward took the mask
+    masked.clear()
+    for module in (fusion, model_module, sequential):
+        monkeypatch.setattr(module, "conv_pool_pairs", lambda calls, outputs=(): {},
+                            raising=False)
+    monkeypatch.setattr(fusion, "conv_pool_pairs", lambda calls, outputs=(): {})
+    plain = build()
+    h2 = plain.fit(x, y, batch_size=4, epochs=2, verbose=0, shuffle=False).history["loss"]
+    assert masked and not any(masked)
+    assert h1 == h2
+    for a, b in zip(fused.get_weights(), plain.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_conv_max_pool_gradients_with_the_mask_moved_are_the_two_ops():
+    from npconv.autograd.gradcheck import gradcheck
+    from npconv.functions.activations import relu
+
+    # conv -> fused ReLU -> max pool recorded (training), against the separate ops; the
+    # bias pushes some windows' maxima below zero (no gradient through them)
+    x = rng.standard_normal((2, 8, 9, 2))
+    k = rng.standard_normal((3, 3, 2, 3))
+    b = rng.standard_normal(3) - 2.0
+    gradcheck(lambda x, k, b: conv_max_pool(x, k, b, 2, activation="relu"), x, k, b)
+    xs, ks, bs = (Tensor(v, requires_grad=True) for v in (x, k, b))
+    fused = conv_max_pool(xs, ks, bs, 2, activation="relu")
+    gy = rng.standard_normal(fused.shape)
+    fused.backward(gy)
+    got = [t.grad for t in (xs, ks, bs)]
+    xs2, ks2, bs2 = (Tensor(v, requires_grad=True) for v in (x, k, b))
+    separate = max_pool(relu(conv(xs2, ks2, bs2)), 2)
+    separate.backward(gy)
+    np.testing.assert_array_equal(fused.data, separate.data)
+    for g, w in zip(got, (xs2.grad, ks2.grad, bs2.grad)):
+        np.testing.assert_array_equal(g, w)
