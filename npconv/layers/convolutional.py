@@ -265,24 +265,28 @@ class BaseConv(ConvArguments, Layer):
         )
         return y if fused else self.activation(y)
 
+    def _fusable(self, training):
+        """Whether a fused op may stand in for this layer's own call: built, no activity
+        regularizer wanting its output, no subclass ``call`` the fused op would bypass, and no
+        DropConnect in training mode (what ``call_pooled`` and ``call_normalized`` share)."""
+        return (self.built and self.activity_regularizer is None
+                and type(self).call is BaseConv.call
+                and not (self.dropconnect and resolve_training(self, training)))
+
     def call_pooled(self, inputs, pool, training=None):
         """This layer and the ``MaxPooling*D`` layer ``pool`` after it as one op,
         ``functions.conv.conv_max_pool``: in inference each chunk of the convolution's output
         pooled while it is in cache, in training the ReLU's gradient mask taken by the pooling
         on its smaller gradient (the same numbers either way). ``models.fusion`` calls it for
         both ``Sequential`` and functional models. Returns ``None`` when the pair does not
-        qualify: DropConnect in training mode,
-        a pooling whose windows do not tile its input (``pool.tiling_pool_size()``), another
-        rank, channels first, an activation other than ReLU or linear, an activity
-        regularizer that wants the convolution's output, or a subclass with its own ``call``
-        (which this would bypass)."""
+        qualify: a pooling whose windows do not tile its input (``pool.tiling_pool_size()``),
+        another rank, channels first, an activation other than ReLU or linear, or this layer
+        not ``_fusable`` (an activity regularizer, a subclass with its own ``call``,
+        DropConnect in training mode)."""
         tiling = getattr(pool, "tiling_pool_size", None)
         pool_size = tiling() if tiling is not None else None
-        if (pool_size is None or len(pool_size) != self.rank or not self.built
-                or self.data_format != "channels_last" or pool.data_format != self.data_format
-                or self.activity_regularizer is not None
-                or type(self).call is not BaseConv.call
-                or (self.dropconnect and resolve_training(self, training))):
+        if (pool_size is None or len(pool_size) != self.rank or not self._fusable(training)
+                or self.data_format != "channels_last" or pool.data_format != self.data_format):
             return None
         if self.activation is activations_module.relu:
             activation = "relu"
@@ -323,10 +327,8 @@ class BaseConv(ConvArguments, Layer):
         channels first with a ``residual``."""
         if residual is not None and (pool is not None or self.data_format != "channels_last"):
             return None
-        if (is_grad_enabled() or not self.built or self.activity_regularizer is not None
-                or (self.dropconnect and resolve_training(self, training))
+        if (is_grad_enabled() or not self._fusable(training)
                 or self.activation is not activations_module.linear
-                or type(self).call is not BaseConv.call
                 or not norm.folds(training, 1 if self.data_format == "channels_first" else -1)):
             return None
         pool_size = None

@@ -83,7 +83,7 @@ class _MaxPooling(BasePooling):
     def tiling_pool_size(self):
         """``pool_size`` when this layer's windows tile its input (strides equal to the pool,
         no activity regularizer), so that the convolution before it may run with it as one op
-        in inference (``models.fusion``); else ``None``. With 'same' padding they tile only an
+        (``models.fusion``); else ``None``. With 'same' padding they tile only an
         input whose spatial sizes are multiples of the pool (then 'same' pads nothing and
         equals 'valid'): the caller checks that on the actual input (``Conv.call_pooled``).
         ``None`` too for a subclass with its own ``call`` or ``op``, which fusion would bypass."""

@@ -123,9 +123,14 @@ def fused_chains(calls, outputs=()):
     for call in calls:
         reads.update(call.inputs if isinstance(call.inputs, list) else [call.inputs])
     reader = {}  # output key -> the index of the call that reads it, if exactly one does
+    pair_adds = {}  # output key -> (j, other key) for the Add of it and one other value
     for j, call in enumerate(calls):
         if not call.kwargs and not isinstance(call.inputs, list) and reads[call.inputs] == 1:
             reader[call.inputs] = j
+        if (type(call.layer) is Add and not call.kwargs and isinstance(call.inputs, list)
+                and len(call.inputs) == 2 and call.inputs[0] != call.inputs[1]):
+            a, b = call.inputs
+            pair_adds[a], pair_adds[b] = (j, b), (j, a)
 
     def after(i):
         """The call that alone reads call ``i``'s output, or ``None``."""
@@ -146,7 +151,9 @@ def fused_chains(calls, outputs=()):
             if k is not None and plain_relu(calls[k].layer):
                 chain.append(k)
                 relu = calls[k].layer
-            residual = _residual_add(calls, reads, chain[-1]) if relu is None else None
+            key = calls[chain[-1]].output
+            residual = (pair_adds.get(key) if relu is None and reads[key] == 1
+                        and not calls[chain[-1]].kwargs else None)
             if residual is not None:
                 add, other = residual
                 k = after(add)
@@ -164,22 +171,6 @@ def fused_chains(calls, outputs=()):
         if found:
             chains[i] = found
     return chains
-
-
-def _residual_add(calls, reads, i):
-    """``(j, other_key)`` when call ``i``'s output is read only by call ``j``, an ``Add`` of it
-    and one other value (no extra call arguments), else ``None``."""
-    from ..layers.merging import Add
-
-    key = calls[i].output
-    if calls[i].kwargs or reads[key] != 1:
-        return None
-    for j, call in enumerate(calls):
-        if (type(call.layer) is Add and not call.kwargs and isinstance(call.inputs, list)
-                and len(call.inputs) == 2 and key in call.inputs):
-            others = [k for k in call.inputs if k != key]
-            return (j, others[0]) if len(others) == 1 else None
-    return None
 
 
 def _conv_residual_chain(conv, bn, add, relu_layer, other):
