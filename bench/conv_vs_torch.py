@@ -4,6 +4,12 @@ By default the benchmark's shape: a batch of 128 (28, 28, 32) float32 images, 64
 'valid', channels_last (PyTorch gets the same data as channels_last memory format, its fastest
 CPU layout, and as plain NCHW). Both use 2 threads. Each number is the best of ``--repeat`` runs.
 
+The row ``GEMMs alone of fwd+bwd`` is the time npconv's forward and backward spend in
+``numpy.matmul`` (summed over its threads, divided by their number, the fastest run): what the
+convolution would cost if its patch copies, masks and bias sums took no time. Where it is above
+PyTorch's whole forward + backward, no work outside the GEMMs can bring npconv level on that
+shape; only faster GEMMs could.
+
     python bench/conv_vs_torch.py --torch-python /tmp/refenv/bin/python
 
 ``NPCONV_CONV_SHAPE=N,H,W,C,F,K`` times another shape ('valid', so give H and W with the
@@ -47,6 +53,8 @@ def time_npconv(repeat):
             conv(xt, w, b).backward(gy)
 
         results[label] = best(step, repeat)
+        if need_x:
+            results["GEMMs alone of fwd+bwd"] = gemm_seconds(step, repeat)
 
     def forward():
         with no_grad():
@@ -54,6 +62,22 @@ def time_npconv(repeat):
 
     results["fwd"] = best(forward, repeat)
     return results
+
+
+def gemm_seconds(step, repeat):
+    """The fastest run's ``numpy.matmul`` seconds in ``step``, summed over npconv's threads
+    and divided by their number (``gemm_share.GemmMeter``)."""
+    from gemm_share import GemmMeter
+
+    from npconv.backend.numpy import threads
+
+    times = []
+    with GemmMeter() as meter:
+        for _ in range(repeat):
+            meter.reset()
+            step()
+            times.append(sum(meter.seconds.values()) / threads.num_threads())
+    return min(times)
 
 
 def time_torch(repeat):
