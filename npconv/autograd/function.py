@@ -64,6 +64,18 @@ class Function:
             o.generation = generation
         self.outputs = [weakref.ref(o) for o in outputs]
 
+    # Set by the backward walk before each ``backward``: whether the graph is kept for another
+    # walk (``retain_graph=True``, a persistent ``GradientTape``).
+    retained = False
+
+    def release(self, *names):
+        """Drop the arrays saved as attributes ``names`` once ``backward`` has used them, so
+        their memory is freed during the walk, not after it; kept when the graph is retained
+        for another backward."""
+        if not self.retained:
+            for name in names:
+                setattr(self, name, None)
+
     def forward(self, *xs):
         raise NotImplementedError
 

@@ -40,11 +40,14 @@ def backward(y: Tensor, grad=None, retain_graph: bool = False) -> None:
             grad = array_namespace(y.data).asarray(grad, dtype=y.dtype, device=y.data.device)
         if grad.shape != y.shape:
             raise ValueError(f"backward(): grad has shape {grad.shape}, expected {y.shape}")
-    y.grad = grad if y.grad is None else y.grad + grad
+    # a walk's gradients replace those an earlier walk left on the graph's own tensors (kept
+    # with retain_graph=True): only leaves (weights, inputs) accumulate over walks, as in PyTorch
+    y.grad = grad if y.grad is None or y.creator is not None else y.grad + grad
     if y.creator is None:
         return
 
     heap, seen, counter = [], set(), 0
+    reached = set()  # ids of the tensors that got a gradient in this walk
 
     def push(f):
         nonlocal counter
@@ -62,6 +65,7 @@ def backward(y: Tensor, grad=None, retain_graph: bool = False) -> None:
             out = ref()
             g = None if out is None else out.grad
             gys.append(_zeros(f, shape, dtype) if g is None else g)
+        f.retained = retain_graph
         gxs = f.backward(*gys)
         if not isinstance(gxs, tuple):
             gxs = (gxs,)
@@ -73,12 +77,13 @@ def backward(y: Tensor, grad=None, retain_graph: bool = False) -> None:
                     f"{type(f).__name__}.backward returned a gradient of shape {gx.shape} "
                     f"for an input of shape {x.shape}"
                 )
-            if x.grad is None:
+            if x.grad is None or (x.creator is not None and id(x) not in reached):
                 # a backward may return its upstream gradient itself (Add does): copy it once
                 # when it lands on a leaf, so no two leaves share one array
                 x.grad = _copy(gx) if x.creator is None and any(gx is g for g in gys) else gx
             else:
                 x.grad = x.grad + gx
+            reached.add(id(x))
             if x.creator is not None:
                 push(x.creator)
         if not retain_graph:

@@ -106,6 +106,7 @@ def gradients(targets, sources, output_gradients=None, retain_graph=False):
                 drop(id(out))  # used: intermediate gradients are dropped at once
             gys.append(g)
         recorded, f.needs_grad = f.needs_grad, flags
+        f.retained = retain_graph
         try:
             gxs = f.backward(*gys)
         finally:

@@ -307,7 +307,7 @@ class DeviceSoftmaxCrossEntropy(Function):
         backward = (k.sparse_softmax_cross_entropy_backward if self.sparse
                     else k.softmax_cross_entropy_backward)
         g = backward(self.p, self.t, gy)
-        self.p = None
+        self.release("p")
         return g
 
 

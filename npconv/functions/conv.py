@@ -93,7 +93,7 @@ class Conv(Function):
         need_b = self.bias_dtype is not None and self.needs_grad[2]
         gx, gw, gb = kernels.backward(self.plan, self.x, self.kernel, gy, need_x, need_w,
                                       need_b, y=self.y)
-        self.x = self.kernel = self.y = None
+        self.release("x", "kernel", "y")
         if self.bias_dtype is None:
             return gx, gw
         return gx, gw, None if gb is None else gb.astype(self.bias_dtype, copy=False)

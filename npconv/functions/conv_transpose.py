@@ -153,7 +153,7 @@ class ConvTranspose(Function):
         gx = gw = gb = None
         if self.relu:
             gy = _relu_gradient(gy, self.y)
-            self.y = None
+            self.release("y")
         if need_x or need_w:
             # the convolution conv(g, kernel) of the reached part of gy: gx is its output,
             # gkernel its kernel gradient at output gradient x
@@ -169,7 +169,7 @@ class ConvTranspose(Function):
         if need_b:
             axes = (0, *range(2, gy.ndim)) if self.channels_first else tuple(range(gy.ndim - 1))
             gb = gy.sum(axis=axes).astype(self.bias_dtype, copy=False)
-        self.x = self.kernel = None
+        self.release("x", "kernel")
         return (gx, gw) if self.bias_dtype is None else (gx, gw, gb)
 
 

@@ -158,7 +158,7 @@ class BlockDropout(Function):
     def backward(self, gy):
         keep = self.keep
         gx = self._apply(xp.ascontiguousarray(gy), keep, lambda b, lo, hi: keep[lo:hi])
-        self.keep = None
+        self.release("keep")
         return gx
 
     def _apply(self, a, keep, bits):

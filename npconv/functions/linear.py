@@ -84,7 +84,7 @@ class Dense(Function):
         g2 = gy.reshape(-1, gy.shape[-1])
         if self.activation == "relu":
             g2 = g2 * (self.y > 0)
-            self.y = None
+            self.release("y")
         rows, k_out = g2.shape
         gx = gk = None
         if needs[0]:
