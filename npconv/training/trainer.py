@@ -354,10 +354,13 @@ class Trainer:
 
     # data
     def _prepare(self, x, y=None, sample_weight=None, class_weight=None, need_y=True, prefix="",
-                 convert=True):
+                 convert=True, step=None):
         """Check and convert what the user passed (see ``npconv.training.data``): every
         problem is reported here, before any training, naming the argument (``prefix`` is
-        ``"validation_data "`` for the validation set)."""
+        ``"validation_data "`` for the validation set). ``step``: the method the data goes to
+        (``"train_step"``, ...); when the model overrides it, x is the step's to interpret (a
+        custom step may split one array into two inputs) and is not checked against the
+        model's inputs."""
         xs = D.as_list(x)
         if self._single_input_model() and D.is_nested_samples(x):
             xs = [x]  # a plain list of samples, not a list of inputs
@@ -373,7 +376,8 @@ class Trainer:
             raise ValueError(f"No input data: {prefix}x is an empty list")
         x_names = [f"{prefix}x[{i}]" if len(xs) > 1 else f"{prefix}x" for i in range(len(xs))]
         xs = [D.to_float_array(a, name, convert) for a, name in zip(xs, x_names)]
-        self._check_inputs(xs)
+        if step is None or not self._overrides(step):
+            self._check_inputs(xs)
         ys = None
         y_names = []
         if y is not None:
@@ -428,7 +432,7 @@ class Trainer:
         return xs, ys, sw
 
     def _adapter(self, x, y, sample_weight, batch_size, *, class_weight=None, shuffle=False,
-                 steps=None, need_y=True, what="fit", prefix="", convert=True):
+                 steps=None, need_y=True, what="fit", prefix="", convert=True, step=None):
         """The data adapter (``npconv.training.adapters``) for what the user passed."""
         if is_batch_source(x):
             kind = type(x).__name__
@@ -446,11 +450,12 @@ class Trainer:
                         "it holds x only, but the loss needs targets: yield (x, y) or "
                         "(x, y, sample_weight)"
                     )
-                return self._prepare(bx, by, bsw, class_weight, need_y=False)
+                return self._prepare(bx, by, bsw, class_weight, need_y=False, step=step)
 
             return IteratorAdapter(x, prepare, self._pack, steps, shuffle, what=what)
         xs, ys, sw = self._prepare(
-            x, y, sample_weight, class_weight, need_y=need_y, prefix=prefix, convert=convert
+            x, y, sample_weight, class_weight, need_y=need_y, prefix=prefix, convert=convert,
+            step=step,
         )
         return ArrayAdapter(self._pack, xs, ys, sw, batch_size, shuffle, steps)
 
@@ -570,7 +575,7 @@ class Trainer:
             )
         train = self._adapter(
             x, y, sample_weight, batch_size, class_weight=class_weight, shuffle=shuffle,
-            steps=steps_per_epoch, need_y=need_y,
+            steps=steps_per_epoch, need_y=need_y, step="train_step",
         )
         val = None
         if validation_data is not None:
@@ -679,18 +684,21 @@ class Trainer:
             return self._adapter(
                 validation_data, None, None, batch_size, steps=steps,
                 need_y=self._needs_targets("test_step"), what="fit validation_data",
+                step="test_step",
             )
-        if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
+        if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (1, 2, 3):
             got = type(validation_data).__name__
             if isinstance(validation_data, (list, tuple)):
                 got += f" of length {len(validation_data)}"
             raise ValueError(
                 "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
-                f"val_sample_weight), a generator or a PyDataset; got a {got}"
+                f"val_sample_weight) (or (x_val,) for a model that needs no targets), a "
+                f"generator or a PyDataset; got a {got}"
             )
-        vx, vy, *vsw = validation_data
+        vx, vy, vsw = (*validation_data, None, None)[:3]
         return self._adapter(
-            vx, vy, vsw[0] if vsw else None, batch_size, steps=steps, prefix=prefix
+            vx, vy, vsw, batch_size, steps=steps, prefix=prefix,
+            need_y=self._needs_targets("test_step"), step="test_step",
         )
 
     @staticmethod
@@ -755,7 +763,7 @@ class Trainer:
         batch_size = _batch_size(batch_size)
         data = self._adapter(
             x, y, sample_weight, batch_size, steps=steps,
-            need_y=self._needs_targets("test_step"), what="evaluate",
+            need_y=self._needs_targets("test_step"), what="evaluate", step="test_step",
         )
         try:
             cbs = CallbackList(list(callbacks or []), self, {"steps": data.steps,
@@ -786,7 +794,7 @@ class Trainer:
         if is_batch_source(x):
             _loading_settings(x, workers, use_multiprocessing, max_queue_size)
             return self._predict_batches(x, steps, verbose, callbacks)
-        xs, _, _ = self._prepare(x, need_y=False, convert=False)
+        xs, _, _ = self._prepare(x, need_y=False, convert=False, step="predict_step")
         floatx = backend.floatx()
         n = len(xs[0])
         total = -(-n // batch_size)
@@ -813,7 +821,7 @@ class Trainer:
 
     def _predict_batches(self, source, steps, verbose, callbacks):
         data = self._adapter(source, None, None, None, steps=steps, need_y=False,
-                             what="predict")
+                             what="predict", step="predict_step")
         cbs = CallbackList(list(callbacks or []), self, {"steps": data.steps,
                                                           "verbose": verbose})
         cbs.on_predict_begin({})
@@ -851,7 +859,7 @@ class Trainer:
 
     def predict_on_batch(self, x):
         """The outputs for one batch ``x``, checked like ``predict``'s input."""
-        xs, _, _ = self._prepare(x, need_y=False)
+        xs, _, _ = self._prepare(x, need_y=False, step="predict_step")
         outs = self._run_predict_step(self._pack(xs, None, None))
         return outs[0] if isinstance(outs, list) and len(outs) == 1 else outs  # as predict
 
@@ -859,7 +867,8 @@ class Trainer:
         """One optimizer step on this batch; returns its loss (and metrics), as Keras 3."""
         self._check_compiled("training it")
         xs, ys, sw = self._prepare(
-            x, y, sample_weight, class_weight, need_y=self._needs_targets("train_step")
+            x, y, sample_weight, class_weight, need_y=self._needs_targets("train_step"),
+            step="train_step",
         )
         self.reset_metrics()
         logs = self._run_train_step(self._pack(xs, ys, sw))
@@ -867,7 +876,8 @@ class Trainer:
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._check_compiled("evaluating it")
-        xs, ys, sw = self._prepare(x, y, sample_weight, need_y=self._needs_targets("test_step"))
+        xs, ys, sw = self._prepare(x, y, sample_weight, need_y=self._needs_targets("test_step"),
+                                   step="test_step")
         self.reset_metrics()
         logs = self._run_test_step(self._pack(xs, ys, sw))
         return _result(logs, return_dict)

@@ -329,3 +329,65 @@ def test_keras2_compiled_loss_and_compiled_metrics_match_the_default_step():
     assert h.history == h_twin.history
     for a, b in zip(model.get_weights(), twin.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+# --- data a custom step interprets itself is not checked against the model's inputs ----------
+
+
+class _PairStep(npconv.Model):
+    """A metric-learning step (keras.io's): each batch is one (2, n, 4) array of anchors and
+    positives, which the step splits into two calls of the model."""
+
+    def train_step(self, data):
+        if isinstance(data, tuple):
+            data = data[0]
+        with npconv.GradientTape() as tape:
+            a, p = self(data[0], training=True), self(data[1], training=True)
+            loss = npconv.ops.mean(npconv.ops.square(a - p))
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        return {"loss": loss}
+
+
+class _Pairs(npconv.utils.PyDataset):
+    def __len__(self):
+        return 3
+
+    def __getitem__(self, i):
+        return np.random.default_rng(i).random((2, 8, 4)).astype("float32")
+
+
+def _pair_model():
+    npconv.utils.set_random_seed(0)
+    inputs = npconv.Input((4,))
+    return _PairStep(inputs, npconv.layers.Dense(2)(inputs))
+
+
+def test_fit_hands_a_custom_train_step_data_of_another_shape():
+    model = _pair_model()
+    model.compile(optimizer="adam")
+    before = model.get_weights()[0].copy()
+    history = model.fit(_Pairs(), epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+    assert history.history["loss"][1] < history.history["loss"][0]  # pulls pairs together
+    assert not np.allclose(before, model.get_weights()[0])
+    # the default predict_step still checks its input
+    with pytest.raises(ValueError, match="expects input of shape"):
+        model.predict(np.zeros((2, 8, 4), "float32"), verbose=0)
+
+
+def test_validation_data_without_targets_for_a_model_that_needs_none():
+    class AddsItsLoss(npconv.layers.Layer):
+        def call(self, x):
+            self.add_loss(npconv.ops.mean(npconv.ops.square(x)))
+            return x
+
+    npconv.utils.set_random_seed(0)
+    inputs = npconv.Input((4,))
+    model = npconv.Model(inputs, AddsItsLoss()(npconv.layers.Dense(4)(inputs)))
+    model.compile(optimizer="rmsprop")
+    x = np.random.default_rng(0).random((32, 4)).astype("float32")
+    for validation_data in ((x, None), (x,)):
+        history = model.fit(x, validation_data=validation_data, epochs=1, verbose=0)
+        assert np.isfinite(history.history["val_loss"][0])
+        assert history.history["val_loss"][0] > 0
