@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..layers.base import Layer
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import KerasTensor
+from ..training.data import adjust_input_rank
 from . import fusion
 from .model import Model
 
@@ -137,6 +138,8 @@ class Sequential(Model):
         return plan[1:]
 
     def __call__(self, inputs, training=None, **kwargs):
+        if self.built and not isinstance(inputs, KerasTensor):
+            inputs = adjust_input_rank(inputs, self.built_input_shape)  # as Keras 3
         return Layer.__call__(self, inputs, training=training, **kwargs)
 
     def _call_symbolic(self, inputs, **kwargs):

@@ -193,6 +193,19 @@ def check_lengths(arrays, names):
     return next(iter(lengths.values()))
 
 
+def adjust_input_rank(x, expected):
+    """``x`` with its rank matched to an input of shape ``expected`` (batch axis first), as
+    Keras 3's functional models do: the missing channels axis of size 1 added at the end
+    (MNIST digits as ``(N, 28, 28)`` for an input of ``(None, 28, 28, 1)``), or a trailing axis
+    of size 1 dropped; otherwise ``x`` as it is (the shape check reports it)."""
+    ndim, rank = getattr(x, "ndim", None), len(expected)
+    if ndim == rank - 1 and expected[-1] == 1:
+        return x.reshape(*x.shape, 1)
+    if ndim == rank + 1 and x.shape[-1] == 1:
+        return x.reshape(*x.shape[:-1])
+    return x
+
+
 def input_shape_hint(expected, got) -> str:
     """A sentence suggesting the reshape that turns data of shape ``got`` into ``expected``
     (both with the batch axis first), or ``""`` when no simple one fits."""

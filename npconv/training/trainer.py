@@ -377,6 +377,7 @@ class Trainer:
         x_names = [f"{prefix}x[{i}]" if len(xs) > 1 else f"{prefix}x" for i in range(len(xs))]
         xs = [D.to_float_array(a, name, convert) for a, name in zip(xs, x_names)]
         if step is None or not self._overrides(step):
+            xs = self._adjust_input_ranks(xs)
             self._check_inputs(xs)
         ys = None
         y_names = []
@@ -458,6 +459,20 @@ class Trainer:
             step=step,
         )
         return ArrayAdapter(self._pack, xs, ys, sw, batch_size, shuffle, steps)
+
+    def _adjust_input_ranks(self, xs):
+        """Each input array with its rank matched to the model's input
+        (``data.adjust_input_rank``: the missing channels axis added), where the model's input
+        shapes are known (a functional model, a built Sequential)."""
+        if self.model_kind == "functional":
+            expected = [tuple(t.shape) for t in self.inputs]
+        elif self.model_kind == "sequential" and self.built and len(xs) == 1:
+            expected = [tuple(self.built_input_shape)]
+        else:
+            return xs
+        if len(expected) != len(xs):
+            return xs
+        return [D.adjust_input_rank(a, shape) for a, shape in zip(xs, expected)]
 
     def _check_inputs(self, xs):
         """Each input array against the layer that receives it: rank and known sizes, with a

@@ -87,28 +87,44 @@ ENTRY_POINTS = {
 
 # ------------------------------------------------------------------------------ input shapes
 @pytest.mark.parametrize("entry", [*ENTRY_POINTS, "predict", "predict_on_batch"])
-def test_missing_channels_axis_names_layer_shapes_and_fix(entry):
+def test_missing_channels_axis_is_added_as_keras_3_does(entry):
+    """MNIST-style images without their channels axis, ``(N, 8, 8)`` for an input of
+    ``(None, 8, 8, 1)``: Keras 3's functional models (a Sequential with an Input too) add the
+    axis themselves, so every entry point gives what the 4-D images give."""
+    x4 = images()
+
+    def run(x):
+        model = conv_model()
+        if entry.startswith("predict"):
+            out = getattr(model, entry)(x, **({"verbose": 0} if entry == "predict" else {}))
+            return [np.asarray(out)]
+        result = ENTRY_POINTS[entry](model, x, onehot())
+        return [np.asarray(r) for r in (result.history["loss"] if entry == "fit" else
+                                        np.ravel(result))] + model.get_weights()
+
+    for a, b in zip(run(x4[..., 0]), run(x4)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_missing_channels_axis_in_a_direct_call_and_a_trailing_one_dropped():
     model = conv_model()
-    x = images()[..., 0]  # (12, 8, 8): MNIST-style images without their channels axis
-    if entry.startswith("predict"):
+    x4 = images()
+    np.testing.assert_array_equal(np.asarray(model(x4[..., 0])), np.asarray(model(x4)))
+    npconv.utils.set_random_seed(0)
+    inputs = L.Input((8,))
+    dense = npconv.Model(inputs, L.Dense(2)(inputs))
+    x = RNG.random((3, 8)).astype("float32")
+    np.testing.assert_array_equal(dense.predict(x[..., None], verbose=0),
+                                  dense.predict(x, verbose=0))
 
-        def call(m):
-            return getattr(m, entry)(x, **({"verbose": 0} if entry == "predict" else {}))
 
-    else:
-
-        def call(m):
-            return ENTRY_POINTS[entry](m, x, onehot())
-
-    refused(
-        model,
-        call,
-        ValueError,
-        "Conv2D 'conv'",
-        "(None, 8, 8, 1)",
-        "(None, 8, 8)",
-        "x[..., np.newaxis]",
-    )
+def test_channels_first_images_without_their_axis_get_a_hint():
+    npconv.utils.set_random_seed(0)
+    model = Sequential([L.Input((1, 8, 8)), L.Conv2D(2, 3, data_format="channels_first",
+                                                     name="conv"), L.Flatten(), L.Dense(3)])
+    model.compile("sgd", "mse")
+    refused(model, lambda m: m.fit(images()[..., 0], np.ones((12, 3)), verbose=0), ValueError,
+            "(None, 1, 8, 8)", "(None, 8, 8)", "x[:, np.newaxis]")
 
 
 def test_wrong_feature_count_dense():
