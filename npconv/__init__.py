@@ -34,6 +34,7 @@ _SUBMODULES = {
     "models",
     "ops",
     "optimizers",
+    "preprocessing",
     "random",
     "regularizers",
     "saving",

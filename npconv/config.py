@@ -9,6 +9,14 @@
   Keras; ``load_model(..., safe_mode=False)`` allows it for one load only.
   ``in_safe_mode()`` says whether such loading is refused now; ``safe_mode_scope(value)`` sets
   it for a ``with`` block (what ``load_model`` does with its ``safe_mode`` argument).
+- ``enable_traceback_filtering()`` / ``disable_traceback_filtering()`` /
+  ``is_traceback_filtering_enabled()``, ``enable_interactive_logging()`` /
+  ``disable_interactive_logging()`` / ``is_interactive_logging_enabled()``: Keras 3 programs
+  call these before training (keras.io's examples turn traceback filtering off). npconv keeps
+  the settings so that code reading them back works; it never filters tracebacks (they point
+  at npconv's readable source), and its progress bars and logs print as they always do.
+- ``dtype_policy()`` / ``set_dtype_policy(name)``: the float policies ``'float32'`` and
+  ``'float64'`` (the same as ``set_floatx``); mixed precision is refused with an error.
 """
 
 from __future__ import annotations
@@ -40,6 +48,14 @@ __all__ = [
     "disable_unsafe_deserialization",
     "in_safe_mode",
     "safe_mode_scope",
+    "enable_traceback_filtering",
+    "disable_traceback_filtering",
+    "is_traceback_filtering_enabled",
+    "enable_interactive_logging",
+    "disable_interactive_logging",
+    "is_interactive_logging_enabled",
+    "dtype_policy",
+    "set_dtype_policy",
 ]
 
 _UNSAFE_ENABLED = False
@@ -78,3 +94,60 @@ def safe_mode_scope(safe_mode=True):
         yield
     finally:
         _SCOPE.reset(token)
+
+
+_FLAGS = {"traceback_filtering": True, "interactive_logging": True}  # Keras 3's defaults
+
+
+def enable_traceback_filtering() -> None:
+    """Keras 3's switch; npconv never filters tracebacks (see the module docstring)."""
+    _FLAGS["traceback_filtering"] = True
+
+
+def disable_traceback_filtering() -> None:
+    """Keras 3's switch; npconv's tracebacks are whole either way."""
+    _FLAGS["traceback_filtering"] = False
+
+
+def is_traceback_filtering_enabled() -> bool:
+    return _FLAGS["traceback_filtering"]
+
+
+def enable_interactive_logging() -> None:
+    """Keras 3's switch; npconv's progress bars and logs go to standard output either way."""
+    _FLAGS["interactive_logging"] = True
+
+
+def disable_interactive_logging() -> None:
+    """Keras 3's switch (logs through ``absl`` instead of the terminal); kept as a setting."""
+    _FLAGS["interactive_logging"] = False
+
+
+def is_interactive_logging_enabled() -> bool:
+    return _FLAGS["interactive_logging"]
+
+
+def dtype_policy() -> str:
+    """The global dtype policy's name: npconv's policies are its float types, ``floatx()``."""
+    return floatx()
+
+
+def set_dtype_policy(policy) -> None:
+    """``'float32'`` or ``'float64'`` (or an object with such a ``name``): the same as
+    ``set_floatx``. Mixed precision (``'mixed_float16'``, ``'mixed_bfloat16'``) is a GPU
+    feature npconv does not have, and is refused rather than ignored."""
+    name = getattr(policy, "name", policy)
+    if name in ("float32", "float64"):
+        set_floatx(name)
+        return
+    raise ValueError(
+        f"set_dtype_policy: npconv runs in 'float32' or 'float64' (the same as set_floatx); "
+        f"got {name!r}. Mixed precision ('mixed_float16', 'mixed_bfloat16') is not provided: "
+        "remove the call to train in float32"
+    )
+
+
+def __getattr__(name):
+    from ._missing import not_provided
+
+    raise not_provided(__name__, name, __all__)

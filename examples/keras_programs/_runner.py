@@ -17,7 +17,9 @@ import pathlib
 import re
 import tokenize
 
-EPOCHS = re.compile(r"\b(epochs|nb_epoch)(\s*)=(\s*)\d+")
+EPOCHS = re.compile(r"\b([a-z_]*epochs|nb_epoch)(\s*)=(\s*)\d+", re.IGNORECASE)
+# tf.keras programs' ``from tensorflow import keras``: the module is npconv itself
+FROM_TF_IMPORT_KERAS = re.compile(r"^(\s*)from\s+tensorflow\s+import\s+keras\b", re.MULTILINE)
 
 
 def source_for(path, package="npconv", epochs=1):
@@ -25,6 +27,7 @@ def source_for(path, package="npconv", epochs=1):
     epoch count set to `epochs`."""
     source = pathlib.Path(path).read_text()
     if package != "keras":
+        source = FROM_TF_IMPORT_KERAS.sub(r"\1import keras", source)
         source = re.sub(r"\btensorflow\.keras\b", package, source)  # from tensorflow.keras...
         source = re.sub(r"\btf\.keras\b", "tf", source)  # tf.keras.layers: tf is the package
         source = rename_module(source, {"keras": package, "tensorflow": package})

@@ -121,3 +121,14 @@ def test_program_runs_under_npconv(name, data_dir):
     for model, count in KERAS[name]["count_params"].items():
         assert ns[model].count_params() == count, model
     globals()[f"check_{name[:-3]}"](ns)
+
+
+def test_runner_makes_the_one_word_change_of_tf_keras_programs(tmp_path):
+    from _runner import source_for
+
+    program = tmp_path / "p.py"
+    program.write_text("from tensorflow import keras\nimport tensorflow as tf\n"
+                       "from tensorflow.keras import layers\nNUM_EPOCHS = 10\n"
+                       "initial_epoch = 3\nmodel.fit(x, epochs=20)\n")
+    assert source_for(program) == ("import npconv\nimport npconv as tf\nfrom npconv import layers\n"
+                                    "NUM_EPOCHS = 1\ninitial_epoch = 3\nmodel.fit(x, epochs=1)\n")
