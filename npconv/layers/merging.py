@@ -40,23 +40,39 @@ class Merge(Layer):
         return False
 
     def _check_shapes(self, shapes):
-        first = shapes[0]
-        for s in shapes[1:]:
-            if len(s) != len(first) or any(
-                a is not None and b is not None and a != b and 1 not in (a, b)
-                for a, b in zip(first[1:], s[1:])
-            ):
+        self._broadcast_shape(shapes)
+
+    def _broadcast_shape(self, shapes):
+        """The elementwise result's shape, as Keras's merge layers find it: inputs of lower
+        rank get axes of size 1 after the batch axis (a ``(None, 100)`` latent code times an
+        embedding's ``(None, 1, 100)``), then sizes of 1 broadcast; ``None`` stays unknown."""
+        rank = max(len(s) for s in shapes)
+        out = [None if any(s[0] is None for s in shapes) else shapes[0][0]]
+        padded = [(s[0], *(1,) * (rank - len(s)), *s[1:]) for s in shapes]
+        for axis in range(1, rank):
+            sizes = [s[axis] for s in padded]
+            known = {d for d in sizes if d is not None and d != 1}
+            if len(known) > 1:
                 listed = ", ".join(format_shape(x) for x in shapes)
                 raise ValueError(
-                    f"{type(self).__name__} '{self.name}' needs inputs of the same shape, "
-                    f"got {listed}"
+                    f"{type(self).__name__} '{self.name}' needs inputs of the same shape "
+                    f"(or sizes of 1 that broadcast), got {listed}"
                 )
+            out.append(None if None in sizes else known.pop() if known else 1)
+        return tuple(out)
 
     def compute_output_shape(self, input_shape):
-        return tuple(input_shape[0])
+        return self._broadcast_shape([tuple(s) for s in input_shape])
 
     def call(self, inputs, training=False):
-        return reduce(self.merge, inputs)
+        return reduce(self.merge, _same_rank(inputs))
+
+
+def _same_rank(inputs):
+    """The inputs with axes of size 1 inserted after the batch axis up to the highest rank."""
+    rank = max(len(x.shape) for x in inputs)
+    return [x if len(x.shape) == rank else
+            x.reshape(x.shape[0], *(1,) * (rank - len(x.shape)), *x.shape[1:]) for x in inputs]
 
 
 class Add(Merge):
@@ -95,7 +111,7 @@ class Minimum(Merge):
 
 class Average(Merge):
     def call(self, inputs, training=False):
-        return ops_array.div(reduce(ops_array.add, inputs), float(len(inputs)))
+        return ops_array.div(reduce(ops_array.add, _same_rank(inputs)), float(len(inputs)))
 
 
 class Concatenate(Merge):
