@@ -19,11 +19,17 @@ the discriminator's own step.
 
 A tape is used once (``gradient`` then frees the graph's saved activations), unless made with
 ``persistent=True``, as in TensorFlow.
+
+Gradients are not differentiable here (no second order): a gradient taken while an enclosing
+tape records (WGAN-GP's gradient penalty) comes back as a Tensor marked as such, and the
+enclosing tape's ``gradient`` refuses a target that depends on it, instead of silently
+leaving the penalty's own gradient out.
 """
 
 from __future__ import annotations
 
 import heapq
+import threading
 
 from ..backend import xp
 from . import mode
@@ -131,6 +137,20 @@ def gradients(targets, sources, output_gradients=None, retain_graph=False):
     return [grads.get(id(s)) for s in sources]
 
 
+_active = threading.local()  # .tapes: the tapes whose ``with`` block is open on this thread
+
+
+def _open_tapes():
+    tapes = getattr(_active, "tapes", None)
+    if tapes is None:
+        tapes = _active.tapes = []
+    return tapes
+
+
+class SecondOrderError(NotImplementedError):
+    """A loss that depends on a gradient (a gradient penalty) differentiated again."""
+
+
 def _paths_to(targets, sources):
     """For each function on a path from a source to a target: one flag per input, whether a
     gradient must flow into it (the input is a source or was made by such a function).
@@ -142,6 +162,15 @@ def _paths_to(targets, sources):
             continue
         seen.add(id(f))
         functions.append(f)
+        for x in f.inputs:
+            if getattr(x, "from_gradient", False):
+                raise SecondOrderError(
+                    "GradientTape.gradient: the target depends on a gradient taken inside this "
+                    "tape (a gradient penalty, as WGAN-GP's); npconv does not differentiate "
+                    "gradients (second order), so the penalty's own gradient cannot be "
+                    "computed. Wrap it in npconv.ops.stop_gradient(...) to use it as a "
+                    "constant, or leave the penalty out"
+                )
         stack.extend(x.creator for x in f.inputs if x.creator is not None)
     source_ids = {id(s) for s in sources}
     paths: dict[int, tuple] = {}
@@ -199,10 +228,14 @@ class GradientTape:
     def __enter__(self):
         self._previous = mode.is_grad_enabled()
         mode.set_grad_enabled(True)
+        _open_tapes().append(self)
         return self
 
     def __exit__(self, *exc):
         mode.set_grad_enabled(self._previous)
+        tapes = _open_tapes()
+        if self in tapes:
+            tapes.remove(self)
         return False
 
     def watch(self, tensor):
@@ -268,7 +301,21 @@ class GradientTape:
             grads = [
                 xp.zeros_like(s.data) if g is None else g for g, s in zip(grads, flat_sources)
             ]
+        if any(t is not self for t in _open_tapes()) and mode.is_grad_enabled():
+            grads = [None if g is None else _gradient_tensor(g) for g in grads]
         return _pack(sources, iter(grads))
 
 
-__all__ = ["GradientTape", "gradients"]
+class _GradientTensor(Tensor):
+    """A gradient taken while another tape records: ops record it (it requires a gradient), so
+    that tape's ``gradient`` meets it in ``_paths_to`` and knows what it is."""
+
+    __slots__ = ()
+    from_gradient = True
+
+
+def _gradient_tensor(g):
+    return _GradientTensor(g, requires_grad=True)
+
+
+__all__ = ["GradientTape", "SecondOrderError", "gradients"]

@@ -391,3 +391,45 @@ def test_validation_data_without_targets_for_a_model_that_needs_none():
         history = model.fit(x, validation_data=validation_data, epochs=1, verbose=0)
         assert np.isfinite(history.history["val_loss"][0])
         assert history.history["val_loss"][0] > 0
+
+
+# --- a gradient penalty (second order) is refused, not silently dropped -------------------------
+
+
+def _one_weight_layer():
+    layer = npconv.layers.Dense(1, use_bias=False, kernel_initializer="ones")
+    x = npconv.ops.convert_to_tensor(np.array([[3.0]], "float32"))
+    layer(x)
+    return layer, x
+
+
+def test_a_gradient_penalty_is_refused_with_a_clear_error():
+    from npconv.autograd.tape import SecondOrderError
+
+    layer, x = _one_weight_layer()
+    with npconv.GradientTape() as outer:
+        with npconv.GradientTape() as inner:
+            inner.watch(x)
+            y = npconv.ops.square(layer(x))
+        (g,) = inner.gradient(y, [x])
+        penalty = npconv.ops.sum(npconv.ops.square(g))  # WGAN-GP's, of d/dx (w x)^2
+    with pytest.raises(SecondOrderError, match="gradient penalty.*stop_gradient"):
+        outer.gradient(penalty, layer.trainable_variables)
+
+
+def test_a_gradient_inside_another_tape_still_works_where_no_second_order_is_needed():
+    layer, x = _one_weight_layer()
+    with npconv.GradientTape() as outer:
+        with npconv.GradientTape() as inner:
+            inner.watch(x)
+            y = npconv.ops.square(layer(x))
+        (g,) = inner.gradient(y, [x])  # 2 w^2 x = 6
+        loss = npconv.ops.sum(layer(x)) + npconv.ops.sum(npconv.ops.stop_gradient(g))
+    np.testing.assert_allclose(np.asarray(g), [[6.0]])
+    (gw,) = outer.gradient(loss, layer.trainable_variables)
+    np.testing.assert_allclose(np.asarray(gw), [[3.0]])  # d(w x)/dw; the constant adds nothing
+    # and outside any tape a gradient is a plain array, as before
+    with npconv.GradientTape() as tape:
+        z = npconv.ops.sum(layer(x))
+    (gz,) = tape.gradient(z, layer.trainable_variables)
+    assert type(gz) is np.ndarray
