@@ -52,3 +52,60 @@ class KerasTensor:
     def __repr__(self):
         origin = f", created by layer '{self.node.layer.name}'" if self.node else ""
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype}{origin}>"
+
+    # arithmetic and indexing build graph nodes (npconv.layers.op_layer), as in Keras 3:
+    # ``x += residual``, ``2 * x``, ``x[:, :2]``
+    def __add__(self, other):
+        return _ops().add(self, other)
+
+    def __radd__(self, other):
+        return _ops().add(other, self)
+
+    def __sub__(self, other):
+        return _ops().subtract(self, other)
+
+    def __rsub__(self, other):
+        return _ops().subtract(other, self)
+
+    def __mul__(self, other):
+        return _ops().multiply(self, other)
+
+    def __rmul__(self, other):
+        return _ops().multiply(other, self)
+
+    def __truediv__(self, other):
+        return _ops().divide(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops().divide(other, self)
+
+    def __matmul__(self, other):
+        return _ops().matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops().matmul(other, self)
+
+    def __pow__(self, other):
+        return _ops().power(self, other)
+
+    def __neg__(self):
+        return _ops().negative(self)
+
+    def __abs__(self):
+        return _ops().absolute(self)
+
+    def __getitem__(self, index):
+        from .op_layer import symbolic_call
+
+        return symbolic_call(get_item, (self, index), {})
+
+
+def _ops():
+    from .. import ops
+
+    return ops
+
+
+def get_item(x, index):
+    """``x[index]`` of a Tensor (differentiable), an array or a number."""
+    return x[index]

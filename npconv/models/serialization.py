@@ -15,6 +15,9 @@ def _registry(custom_objects=None):
         for name, obj in vars(layers).items()
         if isinstance(obj, type) and issubclass(obj, layers.Layer)
     }
+    from ..layers.op_layer import SymbolicOp  # an ops call on Keras tensors (Keras 3)
+
+    known["SymbolicOp"] = SymbolicOp
     known.update(custom_objects or {})
     return known
 

@@ -9,12 +9,20 @@ written out. See ``ops.core`` for the conversion rules.
 
 As in Keras, the ``nn`` ops are also available at the top level (``ops.relu``,
 ``ops.one_hot``, ``ops.conv``); ``ops.tanh`` is the NumPy-like one.
+
+On Keras tensors (from ``keras.Input``) the ops build nodes of a functional model, as in Keras
+3 (``ops.symbolic``, ``layers.op_layer``).
 """
 
 from . import core, image, nn, numpy  # noqa: F401 - the public submodules
-from .core import *  # noqa: F403
-from .nn import *  # noqa: F403
-from .numpy import *  # noqa: F403
+from .symbolic import dispatch as _dispatch
+
+for _module in (core, image, nn, numpy):  # ops on Keras tensors make graph nodes (.symbolic)
+    _dispatch(_module)
+
+from .core import *  # noqa: E402, F403
+from .nn import *  # noqa: E402, F403
+from .numpy import *  # noqa: E402, F403
 
 __all__ = sorted({*core.__all__, *nn.__all__, *numpy.__all__, "core", "image", "nn", "numpy"})
 
