@@ -46,10 +46,10 @@ def test_missing_name_in_from_import_keeps_the_message():
     assert isinstance(info.value, NotProvidedImportError)
 
 
-def test_applications_other_than_vgg_say_they_are_not_provided():
-    with pytest.raises(ImportError, match="npconv.applications.ResNet50. npconv builds VGG16 "
-                                          "and VGG19 only"):
-        from npconv.applications import ResNet50  # noqa: F401
+def test_applications_npconv_lacks_say_they_are_not_provided():
+    with pytest.raises(ImportError, match="npconv.applications.MobileNetV2. npconv builds "
+                                          "VGG16/19 and ResNet50/101/152 .and V2. only"):
+        from npconv.applications import MobileNetV2  # noqa: F401
 
 
 def test_ops_missing_name():
