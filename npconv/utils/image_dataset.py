@@ -26,7 +26,7 @@ import numpy as np
 from .. import backend
 from ..image.resize import crop_to_aspect, pad_to_aspect, resize
 
-__all__ = ["image_dataset_from_directory", "ImageDataset"]
+__all__ = ["image_dataset_from_directory", "ImageDataset", "MappedDataset"]
 
 ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5",
@@ -141,6 +141,21 @@ class ImageDataset(_DatasetBase):
         x, y = self._load(self._order)
         return x if y is None else (x, y)
 
+    # the tf.data.Dataset methods Keras programs call on what image_dataset_from_directory
+    # returns: map applies a function to each batch; prefetch and cache are performance hints
+    # that fit's own prefetching covers, so they return the dataset itself
+    def map(self, function, num_parallel_calls=None, deterministic=None, name=None):
+        """A dataset whose batches are ``function(images)`` (or ``function(images, labels)``
+        for labelled batches, whose result is then the new batch), as ``tf.data.Dataset.map``:
+        ``ds.map(lambda x: x / 255.0)``."""
+        return MappedDataset(self, function)
+
+    def prefetch(self, buffer_size=None, name=None):
+        return self
+
+    def cache(self, filename="", name=None):
+        return self
+
     def _load(self, indices):
         height, width = self.image_size
         channels = _CHANNELS[self.color_mode]
@@ -189,6 +204,43 @@ class ImageDataset(_DatasetBase):
         out = np.zeros((len(y), len(self.class_names)), dtype=backend.floatx())
         out[np.arange(len(y)), y.astype(np.intp)] = 1
         return out
+
+
+class MappedDataset(_DatasetBase):
+    """``dataset.map(function)``: each batch of ``dataset`` passed through ``function``."""
+
+    def __init__(self, dataset, function):
+        self.dataset = dataset
+        self.function = function
+        self.class_names = getattr(dataset, "class_names", None)
+        self.file_paths = getattr(dataset, "file_paths", None)
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __getitem__(self, index):
+        batch = self.dataset[index]
+        out = self.function(*batch) if isinstance(batch, tuple) else self.function(batch)
+        if isinstance(out, (tuple, list)):
+            return tuple(_as_array(v) for v in out)
+        return _as_array(out)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+        self.on_epoch_end()
+
+    def on_epoch_end(self):
+        self.dataset.on_epoch_end()
+
+    map = ImageDataset.map
+    prefetch = ImageDataset.prefetch
+    cache = ImageDataset.cache
+
+
+def _as_array(value):
+    """A batch value as NumPy (an npconv Tensor from an ops function converts)."""
+    return value if isinstance(value, np.ndarray) else np.asarray(value)
 
 
 def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
@@ -263,7 +315,7 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     if label_mode == "binary" and len(names) != 2:
         raise ValueError(f"{who}: label_mode='binary' needs exactly 2 classes, got {names}")
     if verbose:
-        if label_array is None:
+        if label_array is None or label_mode is None:
             print(f"Found {len(filenames)} files.")
         else:
             print(f"Found {len(filenames)} files belonging to {len(names)} classes.")

@@ -114,3 +114,28 @@ def test_missing_pillow_names_the_extra(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_pil)
     with pytest.raises(ImportError, match=r'npconv\[image\]'):
         npconv.utils.load_img("whatever.png")
+
+
+def test_map_prefetch_and_cache_as_tf_data(folder, capsys):
+    """keras.io's DCGAN: ``image_dataset_from_directory(..., label_mode=None)`` then
+    ``.map(lambda x: x / 255.0)``; labelled batches map as ``(x, y)``; the result trains."""
+    faces = image_dataset_from_directory(str(folder), label_mode=None, image_size=(7, 9),
+                                         batch_size=4, shuffle=False)
+    assert "Found 9 files." in capsys.readouterr().out  # Keras's words without labels
+    scaled = faces.map(lambda x: x / 255.0).prefetch(2).cache()
+    assert len(scaled) == 3
+    np.testing.assert_allclose(scaled[0], faces[0] / 255.0)
+    labelled = image_dataset_from_directory(str(folder), image_size=(7, 9), batch_size=4,
+                                            shuffle=False, verbose=False)
+    mapped = labelled.map(lambda x, y: (npconv.ops.divide(x, 255.0), y + 1))
+    x, y = mapped[1]
+    assert isinstance(x, np.ndarray)
+    np.testing.assert_allclose(x, labelled[1][0] / 255.0, rtol=1e-6)
+    np.testing.assert_array_equal(y, labelled[1][1] + 1)
+    assert mapped.class_names == ["cats", "dogs", "owls"]
+    npconv.utils.set_random_seed(0)
+    model = npconv.Sequential([npconv.Input((7, 9, 3)), npconv.layers.Flatten(),
+                               npconv.layers.Dense(3)])
+    model.compile("adam", npconv.losses.SparseCategoricalCrossentropy(from_logits=True))
+    history = model.fit(labelled.map(lambda x, y: (x / 255.0, y)), epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
