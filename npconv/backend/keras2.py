@@ -24,6 +24,7 @@ import numpy as np
 from .. import ops as _ops
 from ..autograd import Tensor, Variable
 from ..autograd.graph import backward as _backward
+from ..autograd.mode import is_grad_enabled
 from . import (
     cast_to_floatx,
     epsilon,
@@ -506,6 +507,13 @@ def gradients(loss, variables):
                 f"got {type(t).__name__}"
             )
     if loss.creator is None and not builtins.any(t is loss for t in targets):
+        if not is_grad_enabled():
+            raise RuntimeError(
+                "K.gradients: nothing was recorded to differentiate, because this runs without "
+                "gradients (predict/evaluate, or no_grad()): npconv computes eagerly and "
+                "records the graph only when gradients are enabled. Compute the gradient "
+                "inside a GradientTape, or call the model with training=True"
+            )
         return [None] * len(targets) if not single else None
     tensors = _graph_tensors(loss)
     saved = {id(t): (t, t.grad) for t in [*tensors, *targets]}

@@ -208,3 +208,15 @@ def test_a_custom_loss_written_with_K_trains():
     before = model.evaluate(x, y, verbose=0)
     model.fit(x, y, batch_size=16, epochs=3, verbose=0)
     assert model.evaluate(x, y, verbose=0) < 0.7 * before
+
+
+def test_gradients_without_a_recorded_graph_say_why():
+    """SWWAE's Lambda(K.gradients(...)) under predict: nothing is recorded there, and the old
+    ``None`` broke the next layer far away; the error says what happened."""
+    w = K.variable(np.ones((2, 2)))
+    with npconv.autograd.no_grad():
+        out = K.sum(K.dot(np.ones((1, 2), "float32"), w))
+        with pytest.raises(RuntimeError, match="runs without gradients"):
+            K.gradients(out, [w])
+    out = K.sum(np.ones(3, "float32"))  # with gradients on, an unconnected loss is None
+    assert K.gradients(out, [w]) == [None]
