@@ -147,8 +147,20 @@ class Layer:
         for layer in getattr(self, "_sublayers", lambda: [])():
             layer.trainable = value
 
+    def __setattr__(self, key, value):
+        # A layer set as an attribute (alone or in a list) is this layer's sublayer, as in
+        # Keras: its weights are this layer's too (trained, saved, counted), and its losses.
+        if isinstance(value, Layer) or (type(value) in (list, tuple) and any(
+                isinstance(v, Layer) for v in value)):
+            children = self.__dict__.setdefault("_children", [])
+            for v in value if type(value) in (list, tuple) else (value,):
+                if isinstance(v, Layer) and v is not self and all(v is not c for c in children):
+                    children.append(v)
+        object.__setattr__(self, key, value)
+
     def _sublayers(self):
-        return []
+        """The layers set as this layer's attributes, in the order they were set."""
+        return list(self.__dict__.get("_children", ()))
 
     @property
     def weights(self) -> list[Variable]:
@@ -177,7 +189,17 @@ class Layer:
         return list(self._all_weights())
 
     def _all_weights(self) -> list[Variable]:
-        return list(self._weights)
+        """This layer's own weights, then its sublayers' (each once)."""
+        children = self.__dict__.get("_children")
+        if not children:
+            return list(self._weights)
+        out, seen = list(self._weights), {id(v) for v in self._weights}
+        for layer in children:
+            for v in layer._all_weights():
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+        return out
 
     def get_weights(self) -> list:
         """Copies of the weights' arrays, in creation order (Keras's ``get_weights`` order);
@@ -214,7 +236,9 @@ class Layer:
     @property
     def losses(self) -> list[Tensor]:
         """Regularization penalties of the last call (weight and activity regularizers)."""
-        out = [v.regularizer(v) for v in self._all_weights() if v.regularizer is not None]
+        out = [v.regularizer(v) for v in self._weights if v.regularizer is not None]
+        for layer in self.__dict__.get("_children", ()):
+            out.extend(layer.losses)
         return out + list(self._losses)
 
     # building and calling
