@@ -103,6 +103,27 @@ def check_imdb_cnn(ns):
     assert ns["history"].history["val_accuracy"][-1] > 0.75  # chance is about 0.5
 
 
+def check_metric_learning(ns):
+    # one epoch of 200 anchor/positive batches; a random embedding finds the class of a test
+    # digit's nearest neighbour about a tenth of the time
+    assert ns["neighbour_accuracy"] > 0.6
+    assert np.allclose(np.linalg.norm(ns["embeddings"], axis=1), 1.0, atol=1e-5)
+
+
+def check_residual_convnet(ns):
+    assert ns["reloaded_pred"].shape == (16, 10)
+    np.testing.assert_allclose(ns["reloaded_pred"], ns["pred"], atol=1e-5)
+    assert {"loss", "acc", "val_loss", "val_acc"} <= set(ns["history"].history)
+    assert ns["scores"]["acc"] > 0.2  # one epoch on 960 digits; chance is 0.1
+
+
+def check_pixelcnn(ns):
+    # the masked convolutions' weights are the custom layers' (61,057 as in Keras) and learn:
+    # below the 0.693 of predicting 0.5 for every pixel
+    assert ns["history"].history["val_loss"][-1] < 0.68
+    assert set(np.unique(ns["pixels"][:, :3])) <= {0.0, 1.0}
+
+
 # Epochs where one is too few to check that the program learns.
 EPOCHS = {"mnist_siamese.py": 3, "imdb_cnn.py": 2}  # imdb_cnn: its own count
 PROGRAM_NAMES = sorted(p.name for p in PROGRAMS.glob("[!_]*.py"))
