@@ -156,6 +156,11 @@ class ImageDataset(_DatasetBase):
     def cache(self, filename="", name=None):
         return self
 
+    def take(self, count, name=None):
+        """The first ``count`` batches (all of them for ``count=-1``), as
+        ``tf.data.Dataset.take``: ``for images, labels in ds.take(1): ...``."""
+        return MappedDataset(self, None, count)
+
     def _load(self, indices):
         height, width = self.image_size
         channels = _CHANNELS[self.color_mode]
@@ -207,19 +212,25 @@ class ImageDataset(_DatasetBase):
 
 
 class MappedDataset(_DatasetBase):
-    """``dataset.map(function)``: each batch of ``dataset`` passed through ``function``."""
+    """``dataset.map(function)``: each batch of ``dataset`` passed through ``function``
+    (``None``: as it is), the first ``count`` batches only (``dataset.take(count)``)."""
 
-    def __init__(self, dataset, function):
+    def __init__(self, dataset, function, count=-1):
         self.dataset = dataset
         self.function = function
+        self.count = len(dataset) if count is None or count < 0 else min(count, len(dataset))
         self.class_names = getattr(dataset, "class_names", None)
         self.file_paths = getattr(dataset, "file_paths", None)
 
     def __len__(self):
-        return len(self.dataset)
+        return self.count
 
     def __getitem__(self, index):
-        batch = self.dataset[index]
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"dataset: batch {index} of {len(self)}")
+        batch = self.dataset[index % len(self)]
+        if self.function is None:
+            return batch
         out = self.function(*batch) if isinstance(batch, tuple) else self.function(batch)
         if isinstance(out, (tuple, list)):
             return tuple(_as_array(v) for v in out)
@@ -236,6 +247,7 @@ class MappedDataset(_DatasetBase):
     map = ImageDataset.map
     prefetch = ImageDataset.prefetch
     cache = ImageDataset.cache
+    take = ImageDataset.take
 
 
 def _as_array(value):

@@ -133,6 +133,11 @@ def test_map_prefetch_and_cache_as_tf_data(folder, capsys):
     np.testing.assert_allclose(x, labelled[1][0] / 255.0, rtol=1e-6)
     np.testing.assert_array_equal(y, labelled[1][1] + 1)
     assert mapped.class_names == ["cats", "dogs", "owls"]
+    first = list(labelled.take(1))
+    assert len(first) == 1 and len(labelled.take(-1)) == 3 and len(mapped.take(2)) == 2
+    np.testing.assert_array_equal(first[0][0], labelled[0][0])
+    with pytest.raises(IndexError):
+        labelled.take(1)[1]
     npconv.utils.set_random_seed(0)
     model = npconv.Sequential([npconv.Input((7, 9, 3)), npconv.layers.Flatten(),
                                npconv.layers.Dense(3)])
