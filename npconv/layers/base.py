@@ -312,7 +312,9 @@ class Layer:
             except ValueError as e:
                 raise ValueError(f"{type(self).__name__} weights=[...]: {e}") from None
 
-    def __call__(self, inputs, training=None, **kwargs):
+    def __call__(self, inputs, *args, training=None, **kwargs):
+        if args:
+            inputs, training = self._positional(inputs, args, training, kwargs)
         if _is_symbolic(inputs):
             return self._call_symbolic(inputs, **kwargs)
         if isinstance(inputs, (list, tuple)):
@@ -335,7 +337,10 @@ class Layer:
         previous = getattr(_CALL, "training", None)  # training_context, inlined
         _CALL.training = training
         try:
-            outputs = self.call(inputs, **kwargs)
+            if self._star_call:
+                outputs = self.call(*inputs, **kwargs)
+            else:
+                outputs = self.call(inputs, **kwargs)
         finally:
             _CALL.training = previous
         if self.activity_regularizer is not None:
@@ -344,6 +349,35 @@ class Layer:
             n = outputs.shape[0] if outputs.ndim else 1
             self._losses.append(array.div(self.activity_regularizer(outputs), float(n)))
         return outputs
+
+    # a call with several positional tensors, ``Sampler()(z_mean, z_log_var)`` for
+    # ``call(self, z_mean, z_log_var)``: Keras forwards positional arguments to ``call``. They
+    # travel as one list (the graph's node holds it) and ``call`` gets them spread out.
+    _star_call = False
+
+    def _positional(self, inputs, args, training, kwargs):
+        """``(inputs, training)`` for ``layer(inputs, *args)``: each extra positional argument
+        goes to the parameter of ``call`` at its place, as in Keras; tensors for parameters
+        other than ``training`` and ``mask`` become further inputs."""
+        names = _positional_names(type(self))
+        extra = []
+        for i, value in enumerate(args):
+            name = names[i] if i < len(names) else None
+            if name == "training":
+                training = value
+            elif name == "mask":
+                continue  # npconv has no masking
+            elif name is None:
+                raise TypeError(
+                    f"{type(self).__name__} '{self.name}': call() takes {len(names) + 1} "
+                    f"positional argument(s), got {len(args) + 1}"
+                )
+            else:
+                extra.append(value)
+        if not extra:
+            return inputs, training
+        self._star_call = True
+        return [inputs, *extra], training
 
     def _call_symbolic(self, inputs, **kwargs):
         shapes = _shapes(inputs)
@@ -492,6 +526,22 @@ def _takes_training(cls) -> bool:
     return known
 
 
+def _positional_names(cls):
+    """The names of ``cls.call``'s positional parameters after the first (the inputs)."""
+    known = _POSITIONAL.get(cls)
+    if known is None:
+        try:
+            params = list(inspect.signature(cls.call).parameters.values())[2:]  # self, inputs
+        except (TypeError, ValueError):
+            params = []
+        known = _POSITIONAL[cls] = [
+            p.name for p in params
+            if p.kind in (inspect.Parameter.POSITIONAL_ONLY,
+                          inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    return known
+
+
+_POSITIONAL: dict[type, list] = {}
 _TAKES_TRAINING: dict[type, bool] = {}
 _TRAINING_DEFAULT: dict[type, bool] = {}  # the default of cls.call's training argument
 _CALL = threading.local()  # .training: the training flag of the call being run on this thread
@@ -553,9 +603,12 @@ def trace_output_shape(layer, input_shape):
     kwargs = {"training": False} if _takes_training(type(layer)) else {}
     try:
         with no_grad():
-            out = layer.call(
-                [as_tensor(a) for a in sample] if multi else as_tensor(sample), **kwargs
-            )
+            if multi and layer._star_call:
+                out = layer.call(*[as_tensor(a) for a in sample], **kwargs)
+            else:
+                out = layer.call(
+                    [as_tensor(a) for a in sample] if multi else as_tensor(sample), **kwargs
+                )
     except Exception as e:
         raise ValueError(
             f"{type(layer).__name__} '{layer.name}': cannot find its output shape for input "

@@ -10,6 +10,8 @@ and the transposed, depthwise and separable convolutions, found here by ``__geta
 
 from __future__ import annotations
 
+import numbers
+
 from .. import activations as activations_module
 from .. import backend
 from ..autograd import as_tensor
@@ -67,9 +69,9 @@ class SpatialRank:
 
 def positive_int(layer, name, value):
     """``value`` as a positive int, or a ValueError naming the layer class and argument."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{layer} {name} must be a positive integer, got {value!r}")
-    return value
+    return int(value)  # NumPy's integers too (filters=np.prod(shape), as Keras takes)
 
 
 def weight_configs(**named):

@@ -399,6 +399,35 @@ def resolve(identifier, y_true, y_pred) -> Metric:
     return metric
 
 
+def _differentiable(name):
+    def fn(y_true, y_pred, **kwargs):
+        from .. import losses
+
+        return getattr(losses, name)(y_true, y_pred, **kwargs)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"``npconv.losses.{name}`` itself, as Keras 3's ``keras.metrics.{name}`` is: "
+                  "per-sample values, differentiable (a VAE's reconstruction term).")
+    return fn
+
+
+# The public per-sample functions are the losses' (Keras 3 exports the same functions under
+# both names, and a VAE written with keras.metrics.binary_crossentropy differentiates it);
+# the metric classes above keep the array versions they were made with.
+for _name in ("categorical_crossentropy", "sparse_categorical_crossentropy",
+              "binary_crossentropy", "mean_squared_error", "mean_absolute_error",
+              "mean_absolute_percentage_error", "mean_squared_logarithmic_error", "log_cosh",
+              "kl_divergence", "poisson", "hinge", "squared_hinge", "categorical_hinge"):
+    globals()[_name] = _differentiable(_name)
+mse = MSE = mean_squared_error  # noqa: F811 - the aliases follow the public functions
+mae = MAE = mean_absolute_error  # noqa: F811
+mape = MAPE = mean_absolute_percentage_error  # noqa: F811
+msle = MSLE = mean_squared_logarithmic_error  # noqa: F811
+kld = KLD = kl_divergence  # noqa: F811
+logcosh = log_cosh  # noqa: F811
+del _name
+
+
 def __getattr__(name):
     from .._missing import not_provided
 

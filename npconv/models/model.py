@@ -105,7 +105,11 @@ class Model(Trainer, Layer):
         self.built_output_shape = outs[0] if self._single_output else outs
 
     def _run_graph(self, inputs, training):
-        xs = [inputs] if self._single_input else list(inputs)
+        # a model made with a list of one input (Model(model.inputs, ...), Grad-CAM's) still
+        # takes that input as one array, as Keras does
+        one = self._single_input or (len(self.inputs) == 1
+                                     and not isinstance(inputs, (list, tuple, dict)))
+        xs = [inputs] if one else list(inputs)
         if len(xs) != len(self.inputs):
             raise ValueError(
                 f"Model '{self.name}' expects {len(self.inputs)} inputs, got {len(xs)}"

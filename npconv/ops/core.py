@@ -77,6 +77,13 @@ def tensor(x, name="convert_to_tensor") -> Tensor:
     converted with Keras's dtypes."""
     if isinstance(x, Tensor):
         return x
+    if x is None:
+        # NumPy would make an object array of it and answer NaN; None is most often a
+        # gradient that did not flow (GradientTape.gradient of an unconnected source)
+        raise TypeError(
+            f"npconv.ops.{name} got None where a tensor was expected (a gradient that is None "
+            "because the target does not depend on that source?)"
+        )
     if _is_symbolic(x):
         raise _symbolic_error(name, x)
     if isinstance(x, np.ndarray):

@@ -287,12 +287,22 @@ def check_targets(losses, ys, out_shapes, names, what="y"):
             )
         if kind == "binary_crossentropy" and _fits(y.shape, shape):
             low, high = _range(y)
-            if low < 0 or high > 1:
+            # class ids (whole numbers beyond 0/1) are refused; soft labels a little outside
+            # [0, 1] (a GAN's label noise, 1 + 0.05 * noise) are Keras's to take
+            if (low < 0 or high > 1) and _whole(y):
                 raise ValueError(
                     f"binary_crossentropy expects labels in [0, 1]{where}, but {label} holds "
                     f"values from {low:g} to {high:g}. For class ids 0..K-1 use a softmax output "
                     "of K units with loss='sparse_categorical_crossentropy'"
                 )
+
+
+def _whole(y):
+    """Whether every finite label is a whole number."""
+    if not np.issubdtype(y.dtype, np.floating):
+        return True
+    finite = y[np.isfinite(y)]
+    return bool(np.all(finite == np.round(finite)))
 
 
 def _range(y):

@@ -126,7 +126,12 @@ class Trainer:
                 raise ValueError(
                     f"compile() got {len(self.loss_weights)} loss_weights for {n_out} outputs"
                 )
-        self.loss = loss
+        if loss is not None or "loss" not in self.__dict__ or self.__dict__.get(
+                "_loss_set_by_compile"):
+            # a model's own ``self.loss`` (DLwP's diffusion model sets one in __init__ and
+            # reads it in compute_loss) survives compile() without a loss, as in Keras 3
+            self.loss = loss
+            self._loss_set_by_compile = True
         self.metric_specs = _metric_specs(metrics, n_out, names)
         self._loss_trackers = [M.Mean(name="loss")]
         if n_out > 1:

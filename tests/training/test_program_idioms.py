@@ -1,0 +1,88 @@
+"""Idioms of public Keras programs (Deep Learning with Python's notebooks, keras.io) that npconv
+got wrong, each against what Keras 3 does."""
+
+import numpy as np
+import pytest
+
+import npconv
+from npconv import layers, ops
+
+
+def test_metrics_functions_are_the_differentiable_losses():
+    """DLwP's first-edition VAE writes its reconstruction term with
+    keras.metrics.binary_crossentropy; a no-grad version trained it at 0.693 for ever."""
+    w = npconv.Variable(np.array([0.3, -0.2, 0.1], "float32"))
+    y = np.array([[1.0, 0.0, 0.0]], "float32")
+    for name in ("binary_crossentropy", "categorical_crossentropy", "mean_squared_error",
+                 "mean_absolute_error", "kl_divergence", "mse"):
+        with npconv.GradientTape() as tape:
+            value = ops.mean(getattr(npconv.metrics, name)(y, ops.softmax(w[None])))
+        (g,) = tape.gradient(value, [w])
+        assert g is not None and np.abs(g).max() > 0, name
+        expected = ops.mean(getattr(npconv.losses, name)(y, ops.softmax(w[None])))
+        np.testing.assert_allclose(np.asarray(value), np.asarray(expected), rtol=1e-6)
+    # the metric classes still report plain numbers
+    metric = npconv.metrics.BinaryCrossentropy()
+    metric.update_state(y, np.array([[0.9, 0.2, 0.1]], "float32"))
+    assert isinstance(float(metric.result()), float)
+
+
+def test_compile_without_a_loss_keeps_the_models_own():
+    """DLwP's diffusion model sets self.loss in __init__ and reads it in compute_loss."""
+
+    class Denoiser(npconv.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(3)
+            self.loss = npconv.losses.MeanAbsoluteError()
+
+        def call(self, x):
+            return self.dense(x)
+
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, **kwargs):
+            return self.loss(y, y_pred)
+
+    model = Denoiser()
+    model.compile(optimizer="adam")
+    assert isinstance(model.loss, npconv.losses.MeanAbsoluteError)
+    x = np.random.default_rng(0).random((16, 3)).astype("float32")
+    history = model.fit(x, x, epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    model.compile(optimizer="adam", loss="mse")
+    assert model.loss == "mse"
+    model.compile(optimizer="adam")  # a compile's loss is replaced by the next compile's
+    assert model.loss is None
+
+
+def test_binary_crossentropy_takes_noisy_labels_but_not_class_ids():
+    npconv.utils.set_random_seed(0)
+    model = npconv.Sequential([npconv.Input((3,)), layers.Dense(1, activation="sigmoid")])
+    model.compile("rmsprop", "binary_crossentropy")
+    noisy = np.r_[np.ones((4, 1)), np.zeros((4, 1))] + 0.05 * np.linspace(0, 1, 8)[:, None]
+    assert np.isfinite(model.train_on_batch(np.ones((8, 3)), noisy))  # a GAN's label noise
+    with pytest.raises(ValueError, match="class ids"):
+        model.train_on_batch(np.ones((8, 3)), np.arange(8)[:, None] % 3)
+
+
+def test_numpy_integers_as_filters():
+    conv = layers.Conv2D(np.int64(4), np.int64(3))
+    assert conv.filters == 4 and type(conv.filters) is int
+
+
+def test_a_model_made_with_a_list_of_one_input_takes_an_array():
+    """Grad-CAM's Model(model.inputs, [layer.output, model.output]) called on images."""
+    inputs = npconv.Input((6, 6, 2))
+    conv = layers.Conv2D(3, 3)(inputs)
+    model = npconv.Model([inputs], [conv, layers.Flatten()(conv)])
+    x = np.random.default_rng(0).random((2, 6, 6, 2)).astype("float32")
+    maps, flat = model(x)
+    assert maps.shape == (2, 4, 4, 3) and flat.shape == (2, 48)
+    one = model(x[:1])[0]  # a batch of one is not taken for a list of inputs either
+    assert one.shape == (1, 4, 4, 3)
+
+
+def test_ops_refuse_none():
+    """A gradient that did not flow is None: ops.normalize(None) answered NaN, and a filter
+    visualization loop turned all its images to NaN silently."""
+    with pytest.raises(TypeError, match="got None"):
+        ops.normalize(None)
