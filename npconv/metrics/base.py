@@ -19,6 +19,7 @@ from ..backend.selection import to_numpy
 
 __all__ = [
     "Metric",
+    "MetricVariable",
     "Mean",
     "Sum",
     "MeanMetricWrapper",
@@ -81,6 +82,40 @@ def reduce_to_samplewise_values(values, sample_weight, reduce_fn):
     return values, sample_weight
 
 
+class MetricVariable(np.ndarray):
+    """A metric's state array, updated in place (so references to it stay valid, and states
+    add up across workers) with the methods Keras's variables have. Arithmetic on it gives
+    plain arrays."""
+
+    name = None
+
+    def __array_finalize__(self, obj):
+        self.name = getattr(obj, "name", None)
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        out = array.view(np.ndarray)
+        return out[()] if return_scalar else out
+
+    def assign(self, value):
+        self[...] = as_array(value)
+        return self
+
+    def assign_add(self, value):
+        np.add(self, as_array(value), out=self)
+        return self
+
+    def assign_sub(self, value):
+        np.subtract(self, as_array(value), out=self)
+        return self
+
+    def numpy(self):
+        return np.array(self.view(np.ndarray))
+
+    @property
+    def value(self):
+        return self.view(np.ndarray)
+
+
 class Metric:
     """Base class of stateful metrics: ``update_state(y_true, y_pred, sample_weight=None)``
     accumulates, ``result()`` reads, ``reset_state()`` starts over, ``metric(y_true, y_pred)``
@@ -95,25 +130,39 @@ class Metric:
         self.dtype = dtype or "float32"
         self._variables = []
 
-    def add_variable(self, shape=(), name=None, initializer="zeros", dtype=None):
-        """A float64 state array of ``shape``, zero until updated, reset by ``reset_state``."""
-        if initializer not in ("zeros", None):
-            raise ValueError(
-                f"Metric '{self.name}': state variables start at zero (sums and counts); "
-                f"initializer {initializer!r} is not supported"
-            )
-        v = np.zeros(shape, dtype=np.float64)
-        self._variables.append((name, v))
+    def add_variable(self, shape=(), initializer="zeros", dtype=None, aggregation="sum",
+                     name=None):
+        """A float64 state array of ``shape`` (a ``MetricVariable``: ``assign``,
+        ``assign_add``, ``assign_sub``, as a custom metric written for Keras 3 updates its
+        state), starting at ``initializer``'s value (``'zeros'``, ``'ones'`` or any
+        initializer) and set back to it by ``reset_state``."""
+        if isinstance(shape, str) and name is None:  # add_variable("total") by position
+            shape, name = (), shape
+        shape = () if shape is None else tuple(shape)
+        if initializer in ("zeros", None):
+            start = np.zeros(shape, np.float64)
+        else:
+            from .. import initializers
+
+            start = np.asarray(initializers.get(initializer)(shape), np.float64)
+        v = start.copy().view(MetricVariable)
+        v.name = name
+        self._variables.append((name, v, start))
         return v
+
+    def add_weight(self, name=None, shape=(), initializer="zeros", dtype=None,
+                   aggregation="sum"):
+        """Keras 2's (and tf.keras's) name for ``add_variable``."""
+        return self.add_variable(shape, initializer, dtype, aggregation, name)
 
     @property
     def variables(self) -> list:
         """The state arrays, in creation order (sums and counts: add them to merge states)."""
-        return [v for _, v in getattr(self, "_variables", [])]
+        return [entry[1] for entry in getattr(self, "_variables", [])]
 
     def reset_state(self):
-        for v in self.variables:
-            v[...] = 0
+        for entry in getattr(self, "_variables", []):
+            entry[1][...] = entry[2] if len(entry) > 2 else 0
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         raise NotImplementedError
@@ -141,7 +190,7 @@ class Sum(Metric):
 
     def __init__(self, name="sum", dtype=None):
         super().__init__(name=name, dtype=dtype)
-        self.total = self.add_variable((), "total")
+        self.total = self.add_variable((), name="total")
 
     def update_state(self, values, sample_weight=None):
         values, _ = reduce_to_samplewise_values(values, sample_weight, np.sum)
@@ -158,8 +207,8 @@ class Mean(Metric):
 
     def __init__(self, name="mean", dtype=None):
         super().__init__(name=name, dtype=dtype)
-        self.total = self.add_variable((), "total")
-        self.count = self.add_variable((), "count")
+        self.total = self.add_variable((), name="total")
+        self.count = self.add_variable((), name="count")
 
     def update_state(self, values, sample_weight=None):
         values, sample_weight = reduce_to_samplewise_values(values, sample_weight, np.mean)

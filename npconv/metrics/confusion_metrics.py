@@ -168,7 +168,7 @@ class _ConfusionMatrixConditionCount(Metric):
         super().__init__(name=name, dtype=dtype)
         self.init_thresholds = thresholds
         self.thresholds = _thresholds(type(self).__name__, thresholds, 0.5)
-        self.accumulator = self.add_variable((len(self.thresholds),), "accumulator")
+        self.accumulator = self.add_variable((len(self.thresholds),), name="accumulator")
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         counts = confusion_counts(y_true, y_pred, self.thresholds, sample_weight)
@@ -213,8 +213,8 @@ class _PrecisionRecall(Metric):
         self.class_id = class_id
         default = 0.5 if top_k is None else NEG_INF
         self.thresholds = _thresholds(type(self).__name__, thresholds, default)
-        self.true_positives = self.add_variable((len(self.thresholds),), "true_positives")
-        self.other = self.add_variable((len(self.thresholds),), self._other_name)
+        self.true_positives = self.add_variable((len(self.thresholds),), name="true_positives")
+        self.other = self.add_variable((len(self.thresholds),), name=self._other_name)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         tp, fp, _, fn = confusion_counts(
@@ -335,10 +335,10 @@ class AUC(Metric):
 
     def _build(self, labels):
         shape = (self.num_thresholds,) if labels is None else (self.num_thresholds, labels)
-        self.true_positives = self.add_variable(shape, "true_positives")
-        self.false_positives = self.add_variable(shape, "false_positives")
-        self.true_negatives = self.add_variable(shape, "true_negatives")
-        self.false_negatives = self.add_variable(shape, "false_negatives")
+        self.true_positives = self.add_variable(shape, name="true_positives")
+        self.false_positives = self.add_variable(shape, name="false_positives")
+        self.true_negatives = self.add_variable(shape, name="true_negatives")
+        self.false_negatives = self.add_variable(shape, name="false_negatives")
         self._built = True
 
     @property

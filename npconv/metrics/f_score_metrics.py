@@ -57,10 +57,10 @@ class FBetaScore(Metric):
                 f"y_true of shape {tuple(true_shape)} and y_pred of shape {tuple(pred_shape)}"
             )
         shape = () if self.average == "micro" else (pred_shape[-1],)
-        self.true_positives = self.add_variable(shape, "true_positives")
-        self.false_positives = self.add_variable(shape, "false_positives")
-        self.false_negatives = self.add_variable(shape, "false_negatives")
-        self.intermediate_weights = self.add_variable(shape, "intermediate_weights")
+        self.true_positives = self.add_variable(shape, name="true_positives")
+        self.false_positives = self.add_variable(shape, name="false_positives")
+        self.false_negatives = self.add_variable(shape, name="false_negatives")
+        self.intermediate_weights = self.add_variable(shape, name="intermediate_weights")
         self._built = True
 
     def update_state(self, y_true, y_pred, sample_weight=None):

@@ -86,3 +86,44 @@ def test_ops_refuse_none():
     visualization loop turned all its images to NaN silently."""
     with pytest.raises(TypeError, match="got None"):
         ops.normalize(None)
+
+
+def test_a_custom_metric_with_keras_variables():
+    """DLwP's RMSE metric (add_weight + assign_add) and keras.io's (add_variable)."""
+
+    class RootMeanSquaredError(npconv.metrics.Metric):
+        def __init__(self, name="rmse", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.mse_sum = self.add_weight(name="mse_sum", initializer="zeros")
+            self.total_samples = self.add_variable(shape=(), initializer="zeros",
+                                                   name="total_samples")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            mse = ops.sum(ops.square(y_true - y_pred))
+            self.mse_sum.assign_add(mse)
+            self.total_samples.assign_add(ops.shape(y_pred)[0])
+
+        def result(self):
+            return ops.sqrt(self.mse_sum / ops.cast(self.total_samples, "float32"))
+
+        def reset_state(self):
+            self.mse_sum.assign(0.0)
+            self.total_samples.assign(0)
+
+    metric = RootMeanSquaredError()
+    metric.update_state(np.ones((4, 2), "float32"), np.zeros((4, 2), "float32"))
+    np.testing.assert_allclose(float(np.asarray(metric.result())), np.sqrt(8 / 4))
+    assert [v.name for v in metric.variables] == ["mse_sum", "total_samples"]
+    npconv.utils.set_random_seed(0)
+    model = npconv.Sequential([npconv.Input((2,)), layers.Dense(2)])
+    model.compile("adam", "mse", metrics=[RootMeanSquaredError()])
+    x = np.random.default_rng(0).random((16, 2)).astype("float32")
+    history = model.fit(x, x, epochs=1, batch_size=8, verbose=0)
+    logs = model.evaluate(x, x, verbose=0, return_dict=True)
+    np.testing.assert_allclose(logs["rmse"], np.sqrt(logs["loss"] * 2), rtol=1e-5)
+    assert "rmse" in history.history
+    counter = npconv.metrics.Mean()
+    counter.update_state([1.0, 3.0])
+    total = counter.variables[0]
+    counter.reset_state()
+    assert float(total) == 0.0 and type(total + 1) is np.float64  # arithmetic gives numbers
