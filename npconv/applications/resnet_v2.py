@@ -13,7 +13,10 @@ def preprocess_input(x, data_format=None):
     import numpy as np
 
     from .. import backend
+    from .vgg import _is_tensor
 
+    if _is_tensor(x):
+        return x / 127.5 - 1.0
     a = np.asarray(x)
     dtype = np.dtype(a.dtype if np.issubdtype(a.dtype, np.floating) else backend.floatx())
     return a.astype(dtype) / dtype.type(127.5) - dtype.type(1.0)

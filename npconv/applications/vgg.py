@@ -90,6 +90,11 @@ def preprocess_input(x, data_format=None):
     from .. import backend
 
     fmt = data_format or backend.image_data_format()
+    if _is_tensor(x):  # a Keras tensor (a node of the model) or an npconv Tensor
+        mean = np.array([103.939, 116.779, 123.68], dtype=backend.floatx())
+        if fmt == "channels_first":
+            return x[:, ::-1] - mean.reshape(3, 1, 1)
+        return x[..., ::-1] - mean
     x = np.array(x, dtype=backend.floatx() if not np.issubdtype(
         np.asarray(x).dtype, np.floating) else np.asarray(x).dtype)
     mean = np.array([103.939, 116.779, 123.68], dtype=x.dtype)
@@ -100,3 +105,11 @@ def preprocess_input(x, data_format=None):
         x = x[..., ::-1]
         shape = (3,)
     return np.ascontiguousarray(x - mean.reshape(shape))
+
+
+def _is_tensor(x):
+    """Whether ``x`` is a Keras tensor or an npconv Tensor, which ``preprocess_input`` transforms
+    with ops (a graph node inside a model, as Keras's does) instead of as a NumPy array."""
+    from ..autograd import Tensor
+
+    return isinstance(x, Tensor) or type(x).__name__ == "KerasTensor"

@@ -9,9 +9,10 @@ values when the model runs (differentiable, as the op is on Tensors). Its output
 from running the op on ones of the inputs' shapes twice, with batches of 2 and 3: the axes
 whose size follows the batch are the batch axis (``None``).
 
-A model holding one saves the op by name (an ``npconv.ops`` function) with its other
-arguments when they are plain values (numbers, strings, lists), and loads it back; an op
-given an array argument cannot be saved (say ``Lambda`` with a named function instead).
+A model holding one saves the op by name (an ``npconv.ops`` function, or the indexing of
+``x[...]``) with its other arguments when they are plain values (numbers, strings, lists,
+NumPy arrays, slices), and loads it back; an op of any other function cannot be saved (say
+``Lambda`` with a named function instead).
 """
 
 from __future__ import annotations
@@ -127,41 +128,81 @@ class SymbolicOp(Layer):
     # config
     def get_config(self):
         name, module = getattr(self.op, "__name__", None), getattr(self.op, "__module__", "")
-        if not isinstance(name, str) or not module.startswith("npconv.ops"):
+        if not isinstance(name, str) or module not in _SAVABLE_MODULES:
             raise ValueError(
                 f"SymbolicOp '{self.name}': only npconv.ops functions can be saved, not "
                 f"{self.op!r}; use a Lambda layer with a named function"
             )
         try:
-            arguments = json.loads(json.dumps(self.arguments))
+            arguments = _encode(self.arguments)
+            json.dumps(arguments)
         except TypeError:
             raise ValueError(
                 f"SymbolicOp '{self.name}' ({name}): its arguments are not plain values "
-                "(numbers, strings, lists), so it cannot be saved; use a Lambda layer with a "
-                "named function instead"
+                "(numbers, strings, lists, arrays, slices), so it cannot be saved; use a Lambda "
+                "layer with a named function instead"
             ) from None
-        # "numpy.add", "image.resize": the ops submodule and the op's name
-        return {**super().get_config(), "op": f"{module.split('.')[-1]}.{name}",
-                "arguments": arguments}
+        return {**super().get_config(), "op": f"{module}.{name}", "arguments": arguments}
 
     @classmethod
     def from_config(cls, config):
-        from .. import ops
+        import importlib
 
         config = dict(config)
-        name = config.pop("op")
-        submodule, _, op_name = str(name).rpartition(".")
-        op = getattr(getattr(ops, submodule, None) if submodule else ops, op_name, None)
-        if op is None or not callable(op) or not getattr(op, "__module__", "").startswith(
-                "npconv.ops"):
-            raise ValueError(f"SymbolicOp '{config.get('name')}': npconv.ops has no op {name!r}")
-        return cls(op, _tuples(config.pop("arguments")), **config)
+        name = str(config.pop("op"))
+        module, _, op_name = name.rpartition(".")
+        op = None
+        if module in _SAVABLE_MODULES:  # nothing else is imported because a file names it
+            op = getattr(importlib.import_module(module), op_name, None)
+        if op is None or not callable(op):
+            raise ValueError(f"SymbolicOp '{config.get('name')}': npconv has no op {name!r}")
+        args, kwargs = _decode(config.pop("arguments"))
+        return cls(op, (list(args), dict(kwargs)), **config)
 
 
-def _tuples(arguments):
-    """``[args, kwargs]`` from JSON (lists stay lists: ops take both)."""
-    args, kwargs = arguments
-    return list(args), dict(kwargs)
+# where the ops a saved SymbolicOp names may come from
+_SAVABLE_MODULES = ("npconv.ops.core", "npconv.ops.numpy", "npconv.ops.nn", "npconv.ops.image",
+                    "npconv.layers.symbolic")
+
+
+def _encode(value):
+    """``value`` as JSON-able data: arrays, slices, ``...`` and tuples (an index key) tagged,
+    so that ``_decode`` gives them back as they were."""
+    import numpy as np
+
+    if isinstance(value, (np.ndarray, np.generic)):
+        return {"__ndarray__": np.asarray(value).tolist(), "dtype": str(value.dtype)}
+    if isinstance(value, slice):
+        return {"__slice__": [_encode(value.start), _encode(value.stop), _encode(value.step)]}
+    if value is Ellipsis:
+        return {"__ellipsis__": True}
+    if isinstance(value, tuple):
+        return {"__tuple__": [_encode(v) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"cannot save {type(value).__name__}")
+
+
+def _decode(value):
+    import numpy as np
+
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if isinstance(value, dict):
+        if "__ndarray__" in value:
+            return np.asarray(value["__ndarray__"], dtype=value["dtype"])
+        if "__slice__" in value:
+            return slice(*[_decode(v) for v in value["__slice__"]])
+        if "__ellipsis__" in value:
+            return Ellipsis
+        if "__tuple__" in value:
+            return tuple(_decode(v) for v in value["__tuple__"])
+        return {k: _decode(v) for k, v in value.items()}
+    return value
 
 
 def _dtype(dtype):

@@ -85,6 +85,18 @@ def test_a_model_with_op_nodes_saves_and_loads(tmp_path):
     again = npconv.models.load_model(tmp_path / "m.keras")
     for u, v in zip(model.predict(x, verbose=0), again.predict(x, verbose=0)):
         np.testing.assert_allclose(u, v, rtol=1e-6)
-    sliced = npconv.Model(inputs, a[:, :2])
-    with pytest.raises(ValueError, match="get_item.*Lambda layer"):
-        sliced.save(tmp_path / "s.keras")
+    # indexing, array constants and tuples travel too (VGG's preprocess_input in a model:
+    # x[..., ::-1] - mean)
+    mean = np.array([103.939, 116.779, 123.68], "float32")
+    pre = npconv.applications.vgg16.preprocess_input(inputs)
+    sliced = npconv.Model(inputs, [a[:, :2, ..., ::-1], pre, ops.sum(a, axis=(1, 2))])
+    sliced.save(tmp_path / "s.keras")
+    again = npconv.models.load_model(tmp_path / "s.keras")
+    for u, v in zip(sliced.predict(x, verbose=0), again.predict(x, verbose=0)):
+        np.testing.assert_allclose(u, v, rtol=1e-6)
+    np.testing.assert_allclose(again.predict(x, verbose=0)[1], x[..., ::-1] - mean, rtol=1e-6)
+    # the op named in a file must be one of npconv's ops
+    config = again.layers[-1].get_config()
+    config["op"] = "os.system"
+    with pytest.raises(ValueError, match="npconv has no op 'os.system'"):
+        type(again.layers[-1]).from_config(config)
