@@ -240,11 +240,40 @@ class Model(Trainer, Layer):
 
     def compute_output_shape(self, input_shape):
         if self._functional:
-            outs = [(None, *tuple(t.shape)[1:]) for t in self.outputs]
+            outs = self._propagate_shapes(input_shape) or [
+                (None, *tuple(t.shape)[1:]) for t in self.outputs]
             return outs[0] if self._single_output else outs
         if self.built and input_shape == self.built_input_shape:
             return self.built_output_shape
         return trace_output_shape(self, input_shape)
+
+    def _propagate_shapes(self, input_shape):
+        """The outputs' shapes for inputs of ``input_shape``, each layer's
+        ``compute_output_shape`` applied along the graph, when they are more specific than the
+        inputs the model was built on (VGG16 built for (None, None, 3) and called on a
+        (32, 32, 3) input: Flatten and Dense after it need the sizes); ``None`` otherwise, or
+        when a layer cannot tell."""
+        shapes = [input_shape] if self._single_input or not isinstance(input_shape, list) else (
+            list(input_shape))
+        if len(shapes) != len(self.inputs) or all(
+                tuple(s)[1:] == tuple(t.shape)[1:] for s, t in zip(shapes, self.inputs)):
+            return None
+        values = {id(t): (None, *tuple(s)[1:]) for t, s in zip(self.inputs, shapes)}
+        try:
+            for node in self._nodes:
+                if isinstance(node.layer, InputLayer):
+                    continue
+                args = ([values[id(t)] for t in node.inputs]
+                        if isinstance(node.inputs, (list, tuple)) else values[id(node.inputs)])
+                out = node.layer.compute_output_shape(args)
+                if len(node.outputs) == 1:
+                    values[id(node.outputs[0])] = tuple(out)
+                else:
+                    for tensor, shape in zip(node.outputs, out):
+                        values[id(tensor)] = tuple(shape)
+        except Exception:  # noqa: BLE001 - a layer that cannot tell: the declared shapes
+            return None
+        return [(None, *values[id(t)][1:]) for t in self.outputs]
 
     # What npconv's other packages ask of a model (the trainer, the file formats, the plots):
     # named here so that none of them probes the private attributes of the model kinds.

@@ -127,3 +127,19 @@ def test_a_custom_metric_with_keras_variables():
     total = counter.variables[0]
     counter.reset_state()
     assert float(total) == 0.0 and type(total + 1) is np.float64  # arithmetic gives numbers
+
+
+def test_a_nested_model_passes_on_the_callers_more_specific_shape():
+    """DLwP chapter 8: a convolutional base built for any image size, called on 32x32 inputs,
+    then Flatten and Dense, which need the sizes."""
+    npconv.utils.set_random_seed(0)
+    base_in = npconv.Input((None, None, 3))
+    base = npconv.Model(base_in, layers.MaxPooling2D()(layers.Conv2D(4, 3)(base_in)))
+    inputs = npconv.Input((8, 8, 3))
+    features = base(inputs)
+    assert features.shape == (None, 3, 3, 4)
+    model = npconv.Model(inputs, layers.Dense(2)(layers.Flatten()(features)))
+    assert model.count_params() == (27 * 4 + 4) + (36 * 2 + 2)
+    x = np.random.default_rng(0).random((2, 8, 8, 3)).astype("float32")
+    assert model.predict(x, verbose=0).shape == (2, 2)
+    assert base(npconv.Input((None, None, 3))).shape == (None, None, None, 4)
