@@ -14,17 +14,20 @@ On Keras tensors (from ``keras.Input``) the ops build nodes of a functional mode
 3 (``ops.symbolic``, ``layers.op_layer``).
 """
 
-from . import core, image, nn, numpy  # noqa: F401 - the public submodules
+from . import core, image, nn, numpy, numpy_extra  # noqa: F401 - the public submodules
 from .symbolic import dispatch as _dispatch
 
-for _module in (core, image, nn, numpy):  # ops on Keras tensors make graph nodes (.symbolic)
+# ops on Keras tensors make graph nodes (.symbolic)
+for _module in (core, image, nn, numpy, numpy_extra):
     _dispatch(_module)
 
 from .core import *  # noqa: E402, F403
 from .nn import *  # noqa: E402, F403
 from .numpy import *  # noqa: E402, F403
+from .numpy_extra import *  # noqa: E402, F403
 
-__all__ = sorted({*core.__all__, *nn.__all__, *numpy.__all__, "core", "image", "nn", "numpy"})
+__all__ = sorted({*core.__all__, *nn.__all__, *numpy.__all__, *numpy_extra.__all__, "core",
+                  "image", "nn", "numpy"})
 
 
 def __getattr__(name):
