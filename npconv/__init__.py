@@ -51,6 +51,14 @@ _LAZY = {
 }
 
 
+def function(func=None, **kwargs):
+    """TensorFlow's ``tf.function`` (``@tf.function`` on a custom training step, with
+    ``tensorflow`` renamed): npconv runs eagerly, so the function comes back unchanged."""
+    if func is None:
+        return lambda f: f
+    return func
+
+
 def __getattr__(name):
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
@@ -66,4 +74,4 @@ def __dir__():
     return sorted(set(globals()) | _SUBMODULES | set(_LAZY))
 
 
-__all__ = ["backend", "Tensor", "Variable", "no_grad", "__version__", *sorted(_LAZY)]
+__all__ = ["backend", "Tensor", "Variable", "no_grad", "function", "__version__", *sorted(_LAZY)]

@@ -495,6 +495,13 @@ def gradients(loss, variables):
     """
     single = not isinstance(variables, (list, tuple))
     targets = [variables] if single else list(variables)
+    if type(loss).__name__ == "KerasTensor" or builtins.any(
+            type(t).__name__ == "KerasTensor" for t in targets):
+        raise TypeError(
+            "K.gradients got Keras tensors (from keras.Input): Keras 2 differentiated its "
+            "symbolic graph, npconv (as Keras 3) computes eagerly. Run the model on data inside "
+            "an npconv.GradientTape and take tape.gradient(loss, tensors) instead"
+        )
     if not isinstance(loss, Tensor):
         raise TypeError(
             f"K.gradients expects the loss as an npconv Tensor computed from the variables, "

@@ -11,6 +11,7 @@ Shapes include the batch axis, written ``None`` when unknown, as in Keras:
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import functools
 import inspect
@@ -258,10 +259,25 @@ class Layer:
             return self.built_output_shape  # traced when built
         return trace_output_shape(self, input_shape)
 
-    def add_loss(self, loss) -> None:
+    def add_loss(self, loss, inputs=None) -> None:
         """Add a loss term (a scalar Tensor computed in ``call``) to ``losses``, which the
-        training step adds to the compiled loss. Cleared at each call."""
-        self._losses.append(loss)
+        training step adds to the compiled loss. Cleared at each call. (``inputs``: Keras 2's
+        argument, which changes nothing.)
+
+        A loss made of Keras tensors (Keras 2's ``model.add_loss(K.mean(...))`` outside any
+        layer) has no values to add: npconv, as Keras 3, refuses it and says where to compute
+        it instead."""
+        if type(loss).__name__ == "KerasTensor" or (
+                isinstance(loss, (list, tuple)) and builtins.any(
+                    type(v).__name__ == "KerasTensor" for v in loss)):
+            raise NotImplementedError(
+                f"add_loss on '{self.name}' got a symbolic loss (made of keras.Input tensors, "
+                "Keras 2's idiom): npconv computes eagerly, as Keras 3 does, and cannot add it. "
+                "Compute the loss inside a layer's call() from its inputs and call "
+                "self.add_loss(...) there, or override the model's train_step/compute_loss"
+            )
+        for term in loss if isinstance(loss, (list, tuple)) else [loss]:
+            self._losses.append(term)
 
     def check_input_shape(self, shape) -> None:
         """Raise a clear error when ``shape`` (with batch axis) does not fit this layer."""

@@ -306,6 +306,13 @@ class Trainer:
             )
         self._loss_trackers[0].update_state(_scalar(loss), sample_weight=batch_length(x))
         variables = self.trainable_weights
+        if not variables and not self.__dict__.get("_warned_untrainable"):
+            # a GAN's discriminator frozen after compile (DLwP 8.5): Keras warns too
+            import warnings
+
+            warnings.warn(f"Model '{self.name}' does not have any trainable weights: this "
+                          "training step changes nothing", stacklevel=2)
+            self._warned_untrainable = True
         grads = tape.gradient(loss, variables)
         self._apply_gradients(grads, variables)
         return self.compute_metrics(x, y, y_pred, sample_weight)

@@ -143,3 +143,36 @@ def test_a_nested_model_passes_on_the_callers_more_specific_shape():
     x = np.random.default_rng(0).random((2, 8, 8, 3)).astype("float32")
     assert model.predict(x, verbose=0).shape == (2, 2)
     assert base(npconv.Input((None, None, 3))).shape == (None, None, None, 4)
+
+
+def test_keras_2_symbolic_idioms_say_what_to_do_instead():
+    inputs = npconv.Input((4,))
+    outputs = layers.Dense(4)(inputs)
+    model = npconv.Model(inputs, outputs)
+    with pytest.raises(NotImplementedError, match="symbolic loss.*call"):
+        model.add_loss(npconv.backend.mean(outputs))  # DLwP first edition's VAE
+    with pytest.raises(TypeError, match="GradientTape"):
+        npconv.backend.gradients(npconv.backend.mean(outputs), inputs)
+
+    class Penalized(layers.Layer):
+        def call(self, x):
+            self.add_loss(ops.mean(x), inputs=x)  # Keras 2's inputs= is taken
+            return x
+
+    layer = Penalized()
+    layer(np.ones((2, 3), "float32"))
+    assert len(layer.losses) == 1
+
+
+def test_tf_function_and_an_untrainable_model():
+    @npconv.function
+    def step(x):
+        return x + 1
+
+    assert step(1) == 2 and npconv.function(jit_compile=True)(step) is step
+    npconv.utils.set_random_seed(0)
+    model = npconv.Sequential([npconv.Input((2,)), layers.Dense(1)])
+    model.compile("sgd", "mse")
+    model.trainable = False  # a GAN's discriminator frozen after compile
+    with pytest.warns(UserWarning, match="does not have any trainable weights"):
+        model.train_on_batch(np.ones((2, 2)), np.ones((2, 1)))
