@@ -70,9 +70,8 @@ class Model(Trainer, Layer):
                 raise TypeError(
                     f"Model inputs and outputs must come from Input() and layer calls, got {t!r}"
                 )
-        for t in self.inputs:
-            if not isinstance(t.node.layer, InputLayer):
-                raise ValueError(f"Model inputs must be Input() tensors, got {t!r}")
+        if any(t.node is None or not isinstance(t.node.layer, InputLayer) for t in self.inputs):
+            self.inputs, self.outputs = _cut_at(self.inputs, self.outputs)
         order, seen = [], set()
 
         def visit(node):
@@ -514,3 +513,47 @@ def _keys(inputs):
     """The key (tensor id) of a node's input, or the list of them, as ``fusion.Call`` takes
     them."""
     return [id(t) for t in inputs] if isinstance(inputs, (list, tuple)) else id(inputs)
+
+
+def _cut_at(inputs, outputs):
+    """``Model(h, outputs)`` for an inner tensor ``h`` (Keras 3 allows it: a Grad-CAM
+    classifier head from the last convolution's output): the part of the graph between them,
+    called again, layer by layer (the same layers and weights), on a new ``Input`` of ``h``'s
+    shape. The new calls are not added to the layers' ``inbound_nodes``, so ``layer.output``
+    still names the original call. Returns the new ``(inputs, outputs)``."""
+    mapped = {}
+    new_inputs = []
+    for t in inputs:
+        if t.node is not None and isinstance(t.node.layer, InputLayer):
+            new_inputs.append(t)
+            continue
+        fresh = InputLayer(batch_shape=t.shape, dtype=t.dtype).output
+        mapped[id(t)] = fresh
+        new_inputs.append(fresh)
+    order, seen = [], set()
+
+    def visit(node):
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        if any(id(o) in mapped for o in node.outputs):
+            return  # a cut: the new Input stands for this call's output
+        for parent in node.parents:
+            visit(parent)
+        order.append(node)
+
+    for t in outputs:
+        if id(t) not in mapped:
+            visit(t.node)
+    for node in order:
+        if isinstance(node.layer, InputLayer):
+            continue
+        args = ([mapped.get(id(x), x) for x in node.inputs]
+                if isinstance(node.inputs, (list, tuple)) else mapped.get(id(node.inputs),
+                                                                          node.inputs))
+        result = node.layer(args, **node.kwargs)
+        node.layer.inbound_nodes.pop()
+        results = result if isinstance(result, (list, tuple)) else [result]
+        for old, new in zip(node.outputs, results):
+            mapped[id(old)] = new
+    return new_inputs, [mapped.get(id(t), t) for t in outputs]

@@ -176,3 +176,26 @@ def test_tf_function_and_an_untrainable_model():
     model.trainable = False  # a GAN's discriminator frozen after compile
     with pytest.warns(UserWarning, match="does not have any trainable weights"):
         model.train_on_batch(np.ones((2, 2)), np.ones((2, 1)))
+
+
+def test_a_model_from_an_inner_tensor():
+    """DLwP's Grad-CAM: the classifier head as a model from the last convolution's output."""
+    npconv.utils.set_random_seed(0)
+    inputs = npconv.Input((8, 8, 3))
+    conv = layers.Conv2D(4, 3, name="last_conv")(inputs)
+    pooled = layers.GlobalAveragePooling2D()(conv)
+    outputs = layers.Dense(2, name="head")(pooled)
+    model = npconv.Model(inputs, outputs)
+    head = npconv.Model(conv, outputs)
+    assert head.inputs[0].shape == (None, 6, 6, 4)
+    assert [layer.name for layer in head.layers][1:] == [model.layers[2].name, "head"]
+    x = np.random.default_rng(0).random((2, 8, 8, 3)).astype("float32")
+    features = npconv.Model(inputs, conv).predict(x, verbose=0)
+    np.testing.assert_allclose(head.predict(features, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-5)
+    assert model.get_layer("last_conv").output is conv  # the original call is still the one
+    with npconv.GradientTape() as tape:
+        f = npconv.ops.convert_to_tensor(features)
+        tape.watch(f)
+        score = npconv.ops.sum(head(f)[:, 0])
+    assert tape.gradient(score, f).shape == features.shape
