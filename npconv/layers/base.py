@@ -335,11 +335,13 @@ class Layer:
             return self._call_symbolic(inputs, **kwargs)
         if isinstance(inputs, (list, tuple)):
             inputs = [as_tensor(x) for x in inputs]
+        elif isinstance(inputs, dict):  # a subclassed model's call may read a dict of inputs
+            inputs = {k: as_tensor(x) for k, x in inputs.items()}
         else:
             inputs = as_tensor(inputs)
         shapes = _shapes(inputs)
         self._maybe_build(_batchless(shapes))
-        if not isinstance(shapes, list):
+        if isinstance(shapes, tuple):
             # checked once per input shape (and built shape): a model's step calls every layer
             # on the shape it checked at the previous step
             checked = (shapes[1:], self.built_input_shape)
@@ -488,12 +490,16 @@ def _several_shapes(shape):
 def _is_symbolic(inputs) -> bool:
     if isinstance(inputs, (list, tuple)):
         return any(isinstance(x, KerasTensor) for x in inputs)
+    if isinstance(inputs, dict):
+        return any(isinstance(x, KerasTensor) for x in inputs.values())
     return isinstance(inputs, KerasTensor)
 
 
 def _shapes(inputs):
     if isinstance(inputs, (list, tuple)):
         return [tuple(x.shape) for x in inputs]
+    if isinstance(inputs, dict):
+        return {k: tuple(x.shape) for k, x in inputs.items()}
     return tuple(inputs.shape)
 
 
@@ -516,6 +522,8 @@ def _batchless(shapes):
     """Replace the concrete batch size by ``None``, so a layer is built batch-agnostic."""
     if isinstance(shapes, list):
         return [(None, *s[1:]) for s in shapes]
+    if isinstance(shapes, dict):
+        return {k: (None, *s[1:]) for k, s in shapes.items()}
     return (None, *shapes[1:]) if shapes else shapes
 
 
@@ -615,11 +623,16 @@ def trace_output_shape(layer, input_shape):
         )
 
     multi = isinstance(input_shape, list)
-    sample = [zeros(s) for s in input_shape] if multi else zeros(input_shape)
+    if isinstance(input_shape, dict):
+        sample = {k: as_tensor(zeros(s)) for k, s in input_shape.items()}
+    else:
+        sample = [zeros(s) for s in input_shape] if multi else zeros(input_shape)
     kwargs = {"training": False} if _takes_training(type(layer)) else {}
     try:
         with no_grad():
-            if multi and layer._star_call:
+            if isinstance(sample, dict):
+                out = layer.call(sample, **kwargs)
+            elif multi and layer._star_call:
                 out = layer.call(*[as_tensor(a) for a in sample], **kwargs)
             else:
                 out = layer.call(

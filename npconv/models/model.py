@@ -221,8 +221,12 @@ class Model(Trainer, Layer):
                 f"Model '{self.name}' is not built: call model.build((None, ...)) with its "
                 "input shape, or call it on data"
             )
-        shape = [tuple(s) for s in input_shape] if isinstance(input_shape, list) else tuple(
-            input_shape)
+        if isinstance(input_shape, dict):
+            shape = {k: tuple(s) for k, s in input_shape.items()}
+        elif isinstance(input_shape, list):
+            shape = [tuple(s) for s in input_shape]
+        else:
+            shape = tuple(input_shape)
         if type(self).call is not Model.call:  # a GAN may train by train_step alone
             self.built_output_shape = trace_output_shape(self, shape)
         self.built_input_shape = shape
@@ -343,6 +347,9 @@ class Model(Trainer, Layer):
         which must not be unwrapped (the model would iterate the array's rows)."""
         if self.model_kind == "functional" and not self._single_input:
             return list(xs)
+        keys = self.__dict__.get("_input_keys")
+        if keys is not None and len(keys) == len(xs):
+            return dict(zip(keys, xs))
         return xs[0] if len(xs) == 1 else list(xs)
 
     # layers and weights

@@ -378,7 +378,12 @@ class Trainer:
             xs = [x]  # a plain list of samples, not a list of inputs
         if xs is None:
             raise ValueError(f"No input data: pass {prefix}x")
-        if isinstance(xs, dict):
+        if isinstance(xs, dict) and self.model_kind == "subclassed":
+            # a subclassed model's call reads the dict itself (DLwP's multi-input model): the
+            # arrays travel in key order and are handed back as the dict (_model_input)
+            self._input_keys = list(xs)
+            xs = [xs[k] for k in self._input_keys]
+        elif isinstance(xs, dict):
             names = [t.node.layer.name for t in getattr(self, "inputs", None) or []]
             missing = [n for n in names if n not in xs]
             if missing:
@@ -516,9 +521,11 @@ class Trainer:
             raise ValueError(
                 f"Sequential model '{self.name}' takes one input array, got a list of {len(xs)}"
             )
-        if len(xs) != 1:  # a subclassed model taking several inputs: built by its first call
+        keys = self.__dict__.get("_input_keys")
+        if len(xs) != 1 or keys:  # a subclassed model taking several inputs (or a dict)
             if not self.built:
-                self._maybe_build([(None, *a.shape[1:]) for a in xs])
+                shapes = [(None, *a.shape[1:]) for a in xs]
+                self._maybe_build(dict(zip(keys, shapes)) if keys else shapes)
             return
         shape = (None, *xs[0].shape[1:])
         self._maybe_build(shape)

@@ -199,3 +199,30 @@ def test_a_model_from_an_inner_tensor():
         tape.watch(f)
         score = npconv.ops.sum(head(f)[:, 0])
     assert tape.gradient(score, f).shape == features.shape
+
+
+def test_a_subclassed_model_reads_a_dict_of_inputs():
+    """DLwP chapter 7's multi-input subclassed model: call(inputs) reads inputs['title'] ..."""
+
+    class TwoInputs(npconv.Model):
+        def __init__(self):
+            super().__init__()
+            self.join = layers.Concatenate()
+            self.out = layers.Dense(1)
+
+        def call(self, inputs):
+            return self.out(self.join([inputs["title"], inputs["body"]]))
+
+    npconv.utils.set_random_seed(0)
+    model = TwoInputs()
+    rng = np.random.default_rng(0)
+    data = {"title": rng.random((16, 3)).astype("float32"),
+            "body": rng.random((16, 4)).astype("float32")}
+    assert model({k: v[:2] for k, v in data.items()}).shape == (2, 1)
+    target = data["title"].sum(1, keepdims=True) - data["body"].sum(1, keepdims=True)
+    model.compile(npconv.optimizers.Adam(0.05), "mse")
+    history = model.fit(data, target, epochs=20, batch_size=8, verbose=0)
+    assert history.history["loss"][-1] < 0.2 * history.history["loss"][0]
+    assert model.predict(data, verbose=0).shape == (16, 1)
+    np.testing.assert_allclose(model.evaluate(data, target, verbose=0),
+                               history.history["loss"][-1], rtol=0.5)
