@@ -328,7 +328,9 @@ class Layer:
             except ValueError as e:
                 raise ValueError(f"{type(self).__name__} weights=[...]: {e}") from None
 
-    def __call__(self, inputs, *args, training=None, **kwargs):
+    def __call__(self, inputs=None, *args, training=None, **kwargs):
+        if kwargs and (inputs is None or _has_tensor_values(kwargs)):
+            inputs, args = self._keyword_tensors(inputs, args, kwargs)
         if args:
             inputs, training = self._positional(inputs, args, training, kwargs)
         if _is_symbolic(inputs):
@@ -396,6 +398,20 @@ class Layer:
             return inputs, training
         self._star_call = True
         return [inputs, *extra], training
+
+    def _keyword_tensors(self, inputs, args, kwargs):
+        """``(inputs, args)`` with the tensors given by keyword for ``call``'s positional
+        parameters moved to their places (``layer(query=q, value=v)``, ``layer(x, value=v)``),
+        as Keras binds them; other keyword arguments stay in ``kwargs``."""
+        names = [_first_name(type(self)), *_positional_names(type(self))]
+        given = ([] if inputs is None else [inputs]) + list(args)
+        for name in names[len(given):]:
+            if name in ("training", "mask") or not _is_tensor_like(kwargs.get(name)):
+                break
+            given.append(kwargs.pop(name))
+        if not given:
+            raise TypeError(f"{type(self).__name__} '{self.name}' was called without inputs")
+        return given[0], tuple(given[1:])
 
     def _call_symbolic(self, inputs, **kwargs):
         shapes = _shapes(inputs)
@@ -566,6 +582,23 @@ def _positional_names(cls):
 
 
 _POSITIONAL: dict[type, list] = {}
+
+
+def _first_name(cls):
+    """The name of ``cls.call``'s first parameter after ``self`` (its inputs)."""
+    try:
+        params = list(inspect.signature(cls.call).parameters)
+    except (TypeError, ValueError):
+        return "inputs"
+    return params[1] if len(params) > 1 else "inputs"
+
+
+def _is_tensor_like(value) -> bool:
+    return isinstance(value, (Tensor, KerasTensor)) or type(value).__name__ == "ndarray"
+
+
+def _has_tensor_values(kwargs) -> bool:
+    return builtins.any(_is_tensor_like(v) for v in kwargs.values())
 _TAKES_TRAINING: dict[type, bool] = {}
 _TRAINING_DEFAULT: dict[type, bool] = {}  # the default of cls.call's training argument
 _CALL = threading.local()  # .training: the training flag of the call being run on this thread
@@ -609,17 +642,42 @@ def training_context(training):
 
 def trace_output_shape(layer, input_shape):
     """``layer``'s output shape(s) for ``input_shape``, found by calling it (inference mode,
-    no graph recorded) on one sample of zeros; unknown sizes other than the batch's are taken
-    as 1. The batch axis comes back as ``None``. A list when the layer returns several outputs.
+    no graph recorded) on one sample of zeros. The batch axis comes back as ``None``. A list
+    (or dict) when the layer returns several outputs.
+
+    Sizes the input leaves unknown (``Input((None, None, 3))``, the "any image size" models)
+    are tried twice, at two sizes (8 and 12, or larger when the layer refuses them): an output
+    axis that follows them comes back ``None``, one that does not (the channels) keeps its
+    size.
 
     Why: Keras's default ``compute_output_shape`` traces ``call`` symbolically; echoing the
     input shape instead made a subclassed model claim its input's shape as its output's.
     """
+    shapes = (list(input_shape.values()) if isinstance(input_shape, dict)
+              else input_shape if isinstance(input_shape, list) else [input_shape])
+    unknown = any(d is None for s in shapes for d in tuple(s)[1:])
+    if not unknown:
+        return _traced(layer, input_shape, 1)
+    error = None
+    for fill in (8, 16, 32):
+        try:
+            first, second = _traced(layer, input_shape, fill), _traced(
+                layer, input_shape, fill + fill // 2)
+        except ValueError as e:
+            error = e
+            continue
+        return _merge_traced(first, second)
+    raise error
+
+
+def _traced(layer, input_shape, fill):
+    """The output shape(s) of ``layer.call`` on zeros of ``input_shape``, unknown sizes
+    ``fill``."""
     from ..autograd import no_grad
 
     def zeros(shape):
         return backend.xp.zeros(
-            [1] + [1 if d is None else int(d) for d in tuple(shape)[1:]], dtype=layer.dtype
+            [1] + [fill if d is None else int(d) for d in tuple(shape)[1:]], dtype=layer.dtype
         )
 
     multi = isinstance(input_shape, list)
@@ -653,3 +711,14 @@ def trace_output_shape(layer, input_shape):
     if isinstance(out, dict):
         return {k: shape_of(t) for k, t in out.items()}
     return shape_of(out)
+
+
+def _merge_traced(a, b):
+    """Two traced shapes (or lists/dicts of them) merged: ``None`` where they differ."""
+    if isinstance(a, dict):
+        return {k: _merge_traced(a[k], b[k]) for k in a}
+    if isinstance(a, list):
+        return [_merge_traced(x, y) for x, y in zip(a, b)]
+    if len(a) != len(b):
+        raise ValueError(f"output rank depends on the input size: {a} against {b}")
+    return tuple(None if x != y else x for x, y in zip(a, b))

@@ -6,8 +6,8 @@ x += residual; outputs = ops.mean(x, axis=[1, 2])``. An op called on a Keras ten
 has a shape but no values) cannot compute, so it becomes a node of the graph, as a layer call
 does: a ``SymbolicOp`` layer that holds the op and its other arguments, and runs the op on the
 values when the model runs (differentiable, as the op is on Tensors). Its output shape comes
-from running the op on ones of the inputs' shapes twice, with batches of 2 and 3: the axes
-whose size follows the batch are the batch axis (``None``).
+from running the op on ones of the inputs' shapes twice, with batches of 2 and 3 (and
+unknown sizes 8 and 12): the axes whose size follows them are unknown (``None``).
 
 A model holding one saves the op by name (an ``npconv.ops`` function, or the indexing of
 ``x[...]``) with its other arguments when they are plain values (numbers, strings, lists,
@@ -89,8 +89,8 @@ class SymbolicOp(Layer):
     def compute_output_shape(self, input_shape):
         shapes = input_shape if isinstance(input_shape, list) else [input_shape]
         outs = []
-        for batch in (2, 3):
-            probes = [Tensor(xp.ones((batch, *[1 if d is None else d for d in s[1:]]),
+        for batch, fill in ((2, 8), (3, 12)):  # unknown sizes vary with the batch's
+            probes = [Tensor(xp.ones((batch, *[fill if d is None else d for d in s[1:]]),
                                      dtype=_dtype(t)))
                       for s, t in zip(shapes, self._input_dtypes(len(shapes)))]
             try:
@@ -109,9 +109,7 @@ class SymbolicOp(Layer):
                 f"{getattr(self.op, '__name__', 'op')}: its output's rank depends on the batch "
                 "size; put it in a Lambda layer with output_shape=..."
             )
-        unknown = any(d is None for s in shapes for d in s[1:])
-        return tuple(None if a != b or (unknown and i > 0) else a
-                     for i, (a, b) in enumerate(zip(*outs)))
+        return tuple(None if a != b else a for a, b in zip(*outs))
 
     def _call_symbolic(self, inputs, **kwargs):
         self._inputs_for_dtype = inputs if isinstance(inputs, list) else [inputs]

@@ -177,11 +177,23 @@ class TopKCategoricalAccuracy(
 ):
     """How often the one-hot label is among the ``k`` highest predictions."""
 
+    def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
+        super().__init__(name=name, dtype=dtype, k=k)  # k first, as Keras: (5, name="top5")
+        self.k = k
+
 
 class SparseTopKCategoricalAccuracy(
     _wrapper(sparse_top_k_categorical_accuracy, "sparse_top_k_categorical_accuracy", k=5)
 ):
     """How often the integer label is among the ``k`` highest predictions."""
+
+    def __init__(self, k=5, name="sparse_top_k_categorical_accuracy", dtype=None,
+                 from_sorted_ids=False):
+        if from_sorted_ids:
+            raise NotImplementedError("SparseTopKCategoricalAccuracy(from_sorted_ids=True) is "
+                                      "not provided: pass the scores")
+        super().__init__(name=name, dtype=dtype, k=k)
+        self.k = k
 
 
 class MeanSquaredError(_wrapper(mean_squared_error, "mean_squared_error")):

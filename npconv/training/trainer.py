@@ -675,7 +675,11 @@ class Trainer:
                     train.on_epoch_end()
                     epoch_logs = dict(logs)
                     if val is not None and (epoch + 1) % validation_freq == 0:
-                        val_logs = self._run_evaluation(val)
+                        # the callbacks see the validation as an evaluation, as in Keras
+                        # (a callback's on_test_batch_end sums a metric over it)
+                        cbs.on_test_begin({})
+                        val_logs = self._run_evaluation(val, cbs)
+                        cbs.on_test_end(val_logs)
                         epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
                     if replicas.active() is not None:
                         replicas.end_epoch(self)

@@ -226,3 +226,68 @@ def test_a_subclassed_model_reads_a_dict_of_inputs():
     assert model.predict(data, verbose=0).shape == (16, 1)
     np.testing.assert_allclose(model.evaluate(data, target, verbose=0),
                                history.history["loss"][-1], rtol=0.5)
+
+
+def test_any_size_models_keep_unknown_sizes_unknown():
+    """keras.io's "any image size" models: Input((None, None, 3)) through layers that find
+    their shape by tracing (Rescaling, BatchNormalization, ReLU, custom layers) and ops."""
+    inputs = npconv.Input((None, None, 3))
+    x = layers.Rescaling(1.0 / 255)(inputs)
+    x = layers.BatchNormalization()(layers.ReLU()(x))
+    assert x.shape == (None, None, None, 3)
+    up = ops.depth_to_space(layers.Conv2D(12, 3, padding="same")(x), 2)
+    assert up.shape == (None, None, None, 3)  # the channels stay known
+
+    class Halve(layers.Layer):
+        def call(self, t):
+            return t[:, ::2, ::2, :1]
+
+    assert Halve()(up).shape == (None, None, None, 1)
+    model = npconv.Model(inputs, layers.Conv2D(1, 3, padding="same")(up))
+    model.compile("adam", "mse")
+    rng = np.random.default_rng(0)
+    model.fit(rng.random((4, 16, 16, 3)), rng.random((4, 32, 32, 1)), epochs=1, verbose=0)
+    base = npconv.applications.ResNet50V2(include_top=False, weights=None)
+    assert base.output_shape == (None, None, None, 2048)
+    assert base.predict(np.zeros((1, 64, 64, 3)), verbose=0).shape == (1, 2, 2, 2048)
+
+
+def test_validation_in_fit_calls_the_test_callbacks():
+    seen = []
+
+    class Record(npconv.callbacks.Callback):
+        def on_test_begin(self, logs=None):
+            seen.append("begin")
+
+        def on_test_batch_end(self, batch, logs=None):
+            seen.append(("batch", batch))
+
+        def on_test_end(self, logs=None):
+            seen.append(("end", sorted(logs)))
+
+    npconv.utils.set_random_seed(0)
+    model = npconv.Sequential([npconv.Input((2,)), layers.Dense(1)])
+    model.compile("sgd", "mse")
+    x = np.ones((8, 2), "float32")
+    model.fit(x, x[:, :1], validation_data=(x, x[:, :1]), batch_size=4, epochs=1, verbose=0,
+              callbacks=[Record()])
+    assert seen == ["begin", ("batch", 0), ("batch", 1), ("end", ["loss"])]
+
+
+def test_top_k_metrics_take_k_first_and_layers_take_tensors_by_keyword():
+    metric = npconv.metrics.SparseTopKCategoricalAccuracy(3, name="top3")
+    assert metric.name == "top3" and metric.k == 3
+    metric.update_state([0, 0], [[0.1, 0.5, 0.2, 0.05], [0.1, 0.2, 0.3, 0.4]])
+    assert float(metric.result()) == 0.5  # the label ranks third, then last
+    assert npconv.metrics.TopKCategoricalAccuracy(2).k == 2
+
+    class Attend(layers.Layer):
+        def call(self, query, value):
+            scores = ops.softmax(ops.matmul(query, ops.transpose(value, (0, 2, 1))))
+            return ops.matmul(scores, value)
+
+    q, v = np.ones((2, 3, 4), "float32"), np.ones((2, 5, 4), "float32")
+    assert Attend()(query=q, value=v).shape == (2, 3, 4)
+    assert Attend()(q, value=v).shape == (2, 3, 4)
+    out = Attend()(query=npconv.Input((3, 4)), value=npconv.Input((5, 4)))
+    assert out.shape == (None, 3, 4)
