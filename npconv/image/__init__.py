@@ -35,3 +35,11 @@ __all__ = [
     "prewitt",
     "sobel",
 ]
+
+
+def __getattr__(name):
+    from .._missing import not_provided
+
+    raise not_provided(__name__, name, __all__, note=(
+        "npconv.image is the tutorials' image convolution; Keras 3's image ops are "
+        "npconv.ops.image (resize, ...), and TensorFlow's tf.image is not provided"))
