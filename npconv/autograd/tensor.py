@@ -185,6 +185,16 @@ class Tensor:
     def __int__(self):
         return int(self.data)
 
+    def __index__(self):
+        """An integer Tensor of one element as a list index (``class_names[ops.argmax(p)]``);
+        a float one is refused, as NumPy refuses it."""
+        if not _np.issubdtype(_np.asarray(self.data).dtype, _np.integer) or self.data.size != 1:
+            raise TypeError(
+                f"only an integer Tensor of one element can be an index, got dtype "
+                f"{self.data.dtype} and shape {tuple(self.data.shape)}"
+            )
+        return int(self.data)
+
     def __bool__(self):
         return bool(self.data)
 
@@ -211,15 +221,27 @@ class Tensor:
     def T(self):
         return self.transpose()
 
-    def sum(self, axis=None, keepdims=False):
+    # NumPy's np.sum(t) / np.mean(t) call these with dtype= and out= as well
+    def sum(self, axis=None, keepdims=False, dtype=None, out=None):
         from ..functions import array
 
-        return array.sum(self, axis=axis, keepdims=keepdims)
+        return _reduced(array.sum(self, axis=axis, keepdims=keepdims), dtype, out, "sum")
 
-    def mean(self, axis=None, keepdims=False):
+    def mean(self, axis=None, keepdims=False, dtype=None, out=None):
         from ..functions import array
 
-        return array.mean(self, axis=axis, keepdims=keepdims)
+        return _reduced(array.mean(self, axis=axis, keepdims=keepdims), dtype, out, "mean")
+
+
+def _reduced(result, dtype, out, name):
+    if out is not None:
+        raise TypeError(f"Tensor.{name}: out= is not supported (Tensors are not written in "
+                        "place); use the returned Tensor")
+    if dtype is not None and _np.dtype(dtype) != result.dtype:
+        from ..functions import numeric
+
+        return numeric.cast(result, _np.dtype(dtype))
+    return result
 
 
 def _other_library(data) -> bool:

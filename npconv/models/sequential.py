@@ -53,6 +53,11 @@ class Sequential(Model):
             self._make_graph()
         elif len(self._stack) == 1 and layer.input_shape_arg is not None:
             self._build_stack(layer.input_shape_arg)
+        elif (len(self._stack) == 1 and isinstance(layer, Model) and layer.built
+              and isinstance(layer.built_input_shape, tuple)):
+            # a built model first (a data-augmentation Sequential, a transfer-learning base):
+            # its input shape is this model's, as Keras takes it
+            self._build_stack(layer.built_input_shape)
 
     def pop(self) -> Layer:
         """Remove and return the last layer."""

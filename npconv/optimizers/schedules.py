@@ -361,6 +361,26 @@ _BUILTIN = {
 }
 
 
+def _over_steps(call):
+    """``call(self, step)`` that also takes an array of steps (a tutorial plots a schedule
+    over ``np.linspace(0, 1e5)``), giving the array of rates, as Keras's vectorized ops do."""
+    def schedule(self, step):
+        data = np.asarray(getattr(step, "data", step))
+        if data.ndim == 0:
+            return call(self, step)
+        rates = [call(self, s) for s in data.ravel()]
+        return np.asarray(rates, dtype=backend.floatx()).reshape(data.shape)
+
+    schedule.__name__, schedule.__doc__ = call.__name__, call.__doc__
+    return schedule
+
+
+for _cls in (ExponentialDecay, InverseTimeDecay, PiecewiseConstantDecay, PolynomialDecay,
+             CosineDecay, CosineDecayRestarts):
+    _cls.__call__ = _over_steps(_cls.__call__)
+del _cls
+
+
 def serialize(learning_rate_schedule):
     """A schedule as Keras 3's serialized dict (``module``, ``class_name``, ``config``)."""
     cls = type(learning_rate_schedule)

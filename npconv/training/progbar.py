@@ -56,6 +56,13 @@ class Progbar:
         self.values.update(dict(values or {}))
         if finalize is None:
             finalize = self.target is not None and current >= self.target
+        if self.verbose == 2 and finalize and not self.finished:
+            # Keras's verbose=2: one line when the work is done, no bar
+            self.stream.write(self._line(current, time.perf_counter() - self.start, True,
+                                         summary=True) + "\n")
+            self.stream.flush()
+            self.finished = True
+            return
         if self.verbose != 1 or self.finished:
             return
         now = time.perf_counter()
@@ -70,7 +77,13 @@ class Progbar:
         self.stream.flush()
         self.finished = finalize
 
-    def _line(self, current, elapsed, finalize):
+    def _line(self, current, elapsed, finalize, summary=False):
+        if summary:
+            per = elapsed / max(current, 1)
+            metrics = "".join(f" - {k}: {format_value(v)}" for k, v in self.values.items())
+            total = f"/{self.target}" if self.target else ""
+            return (f"{current}{total} - {format_duration(elapsed)} - "
+                    f"{format_duration(per)}/{self.unit}{metrics}")
         if self.target:
             digits = len(str(self.target))
             done = int(self.width * current / self.target)

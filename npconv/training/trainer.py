@@ -644,7 +644,7 @@ class Trainer:
                     cbs.on_epoch_begin(epoch, {})
                     if verbose == 1:
                         print(f"Epoch {epoch + 1}/{epochs}")
-                    bar = Progbar(steps, verbose=verbose)
+                    bar = Progbar(steps, verbose=1 if verbose == 1 else 0)  # 2: below
                     start = time.perf_counter()
                     done = 0
                     batches = train.epoch()

@@ -106,7 +106,7 @@ class ImageDataset(_DatasetBase):
         self.crop_to_aspect_ratio = crop_to_aspect_ratio
         self.pad_to_aspect_ratio = pad_to_aspect_ratio
         self.data_format = data_format
-        self.shuffle = shuffle
+        self._shuffle = shuffle
         self._rng = np.random.default_rng(seed)
         self._order = np.arange(len(self.file_paths))
         if shuffle:
@@ -133,7 +133,7 @@ class ImageDataset(_DatasetBase):
         self.on_epoch_end()
 
     def on_epoch_end(self):
-        if self.shuffle:
+        if self._shuffle:
             self._order = self._rng.permutation(len(self.file_paths))
 
     def numpy(self):
@@ -160,6 +160,24 @@ class ImageDataset(_DatasetBase):
         """The first ``count`` batches (all of them for ``count=-1``), as
         ``tf.data.Dataset.take``: ``for images, labels in ds.take(1): ...``."""
         return MappedDataset(self, None, count)
+
+    def skip(self, count, name=None):
+        """The batches after the first ``count``, as ``tf.data.Dataset.skip`` (a validation
+        set split into validation and test batches)."""
+        return MappedDataset(self, None, -1, start=count)
+
+    def shuffle(self, buffer_size=None, seed=None, reshuffle_each_iteration=None, name=None):
+        """Reshuffle the files every epoch (``tf.data.Dataset.shuffle``; the whole dataset is
+        the buffer). Returns the dataset."""
+        self._shuffle = True
+        if seed is not None:
+            self._rng = np.random.default_rng(seed)
+        self._order = self._rng.permutation(len(self.file_paths))
+        return self
+
+    def as_numpy_iterator(self):
+        """Iterate the batches (NumPy arrays already), as ``tf.data.Dataset``'s."""
+        return iter(self)
 
     def _load(self, indices):
         height, width = self.image_size
@@ -215,10 +233,12 @@ class MappedDataset(_DatasetBase):
     """``dataset.map(function)``: each batch of ``dataset`` passed through ``function``
     (``None``: as it is), the first ``count`` batches only (``dataset.take(count)``)."""
 
-    def __init__(self, dataset, function, count=-1):
+    def __init__(self, dataset, function, count=-1, start=0):
         self.dataset = dataset
         self.function = function
-        self.count = len(dataset) if count is None or count < 0 else min(count, len(dataset))
+        self.start = min(max(int(start), 0), len(dataset))
+        left = len(dataset) - self.start
+        self.count = left if count is None or count < 0 else min(count, left)
         self.class_names = getattr(dataset, "class_names", None)
         self.file_paths = getattr(dataset, "file_paths", None)
 
@@ -228,7 +248,7 @@ class MappedDataset(_DatasetBase):
     def __getitem__(self, index):
         if not -len(self) <= index < len(self):
             raise IndexError(f"dataset: batch {index} of {len(self)}")
-        batch = self.dataset[index % len(self)]
+        batch = self.dataset[self.start + index % len(self)]
         if self.function is None:
             return batch
         out = self.function(*batch) if isinstance(batch, tuple) else self.function(batch)
@@ -248,6 +268,12 @@ class MappedDataset(_DatasetBase):
     prefetch = ImageDataset.prefetch
     cache = ImageDataset.cache
     take = ImageDataset.take
+    skip = ImageDataset.skip
+    as_numpy_iterator = ImageDataset.as_numpy_iterator
+
+    def shuffle(self, buffer_size=None, seed=None, reshuffle_each_iteration=None, name=None):
+        self.dataset.shuffle(buffer_size, seed, reshuffle_each_iteration)
+        return self
 
 
 def _as_array(value):

@@ -138,6 +138,17 @@ def test_map_prefetch_and_cache_as_tf_data(folder, capsys):
     np.testing.assert_array_equal(first[0][0], labelled[0][0])
     with pytest.raises(IndexError):
         labelled.take(1)[1]
+    rest = labelled.skip(1)
+    assert len(rest) == 2
+    np.testing.assert_array_equal(rest[0][1], labelled[1][1])
+    assert len(labelled.skip(5)) == 0 and len(labelled.skip(1).take(1)) == 1
+    assert [b[0].shape for b in labelled.as_numpy_iterator()][0] == (4, 7, 9, 3)
+    fixed = image_dataset_from_directory(str(folder), image_size=(7, 9), batch_size=9,
+                                         shuffle=False, verbose=False)
+    first = fixed[0][1].tolist()
+    assert fixed.shuffle(100, seed=1) is fixed
+    shuffled = [fixed[0][1].tolist() for _ in range(3) if fixed.on_epoch_end() is None]
+    assert sorted(shuffled[0]) == sorted(first) and any(order != first for order in shuffled)
     npconv.utils.set_random_seed(0)
     model = npconv.Sequential([npconv.Input((7, 9, 3)), npconv.layers.Flatten(),
                                npconv.layers.Dense(3)])
