@@ -291,3 +291,26 @@ def test_top_k_metrics_take_k_first_and_layers_take_tensors_by_keyword():
     assert Attend()(q, value=v).shape == (2, 3, 4)
     out = Attend()(query=npconv.Input((3, 4)), value=npconv.Input((5, 4)))
     assert out.shape == (None, 3, 4)
+
+
+def test_tensorflow_tutorial_idioms(capsys):
+    steps = np.linspace(0, 100_000, 5)
+    schedule = npconv.optimizers.schedules.InverseTimeDecay(0.001, 20_000, 1)
+    rates = schedule(steps)
+    assert rates.shape == (5,)
+    np.testing.assert_allclose(rates, 0.001 / (1 + steps / 20_000), rtol=1e-6)
+    assert np.ndim(schedule(10)) == 0
+    names = ["cat", "dog"]
+    assert names[ops.argmax(ops.convert_to_tensor([0.2, 0.8]))] == "dog"
+    with pytest.raises(TypeError, match="integer Tensor"):
+        names[ops.convert_to_tensor(1.0)]
+    t = ops.convert_to_tensor(np.array([1.0, 3.0]))
+    assert float(np.mean(t)) == 2.0 and float(np.sum(t)) == 4.0
+    inner = npconv.Sequential([layers.RandomFlip("horizontal", input_shape=(8, 8, 3))])
+    model = npconv.Sequential([inner, layers.Conv2D(4, 3)])
+    assert model.built and model.count_params() == 112
+    model.compile("sgd", "mse")
+    capsys.readouterr()
+    model.evaluate(np.ones((4, 8, 8, 3)), np.ones((4, 6, 6, 4)), verbose=2)
+    line = capsys.readouterr().out.strip().splitlines()
+    assert len(line) == 1 and line[0].startswith("1/1 - ") and " - loss: " in line[0]
