@@ -21,7 +21,7 @@ from ..layers.base import (
 )
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import KerasTensor
-from ..training.data import adjust_input_rank
+from ..training.data import adjust_input_rank, cast_floats
 from ..training.trainer import Trainer
 from .fusion import Call, conv_pool_pairs, fused_chains, run_calls
 
@@ -113,7 +113,7 @@ class Model(Trainer, Layer):
             raise ValueError(
                 f"Model '{self.name}' expects {len(self.inputs)} inputs, got {len(xs)}"
             )
-        xs = [adjust_input_rank(x, t.shape) for x, t in zip(xs, self.inputs)]
+        xs = [cast_floats(adjust_input_rank(x, t.shape), t.dtype) for x, t in zip(xs, self.inputs)]
         calls, pairs, chains = self._fusion_plan()
         # a convolution and the max pooling it alone feeds run as one op, and the chains of
         # models.fusion.fused_chains, in training and inference

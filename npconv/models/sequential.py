@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..layers.base import Layer
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import KerasTensor
-from ..training.data import adjust_input_rank
+from ..training.data import adjust_input_rank, cast_floats
 from . import fusion
 from .model import Model
 
@@ -145,10 +145,18 @@ class Sequential(Model):
     def __call__(self, inputs, training=None, **kwargs):
         if self.built and not isinstance(inputs, KerasTensor):
             inputs = adjust_input_rank(inputs, self.built_input_shape)  # as Keras 3
+            inputs = cast_floats(inputs, self._input_dtype())
         return Layer.__call__(self, inputs, training=training, **kwargs)
 
     def _call_symbolic(self, inputs, **kwargs):
         return Layer._call_symbolic(self, inputs, **kwargs)
+
+    def _input_dtype(self):
+        """The dtype the model's inputs are cast to when floating: its ``Input``'s, else its
+        first layer's."""
+        if self._input_layer is not None:
+            return getattr(self._input_layer, "dtype", None)
+        return self._stack[0].dtype if self._stack else None
 
     def compute_output_shape(self, input_shape):
         shape = tuple(input_shape)

@@ -206,6 +206,27 @@ def adjust_input_rank(x, expected):
     return x
 
 
+def cast_floats(x, dtype):
+    """``x`` (an array or Tensor) cast to ``dtype`` when both are floating and differ: float64
+    images (``x_train / 255.0``) fed to a float32 model, as Keras casts a model's inputs to its
+    ``Input``'s dtype, so the model computes (and its gradients come) in float32."""
+    from ..autograd import Tensor
+
+    values = x.data if isinstance(x, Tensor) else x
+    if dtype is None or not isinstance(values, np.ndarray):
+        return x  # another library's arrays (CuPy) keep their dtype objects: left as they are
+    x_dtype = x.dtype
+    target = np.dtype(dtype)
+    if x_dtype == target or not (np.issubdtype(x_dtype, np.floating)
+                                 and np.issubdtype(target, np.floating)):
+        return x
+    if isinstance(x, np.ndarray):
+        return x.astype(target)
+    from ..functions import numeric
+
+    return numeric.cast(x, target)
+
+
 def input_shape_hint(expected, got) -> str:
     """A sentence suggesting the reshape that turns data of shape ``got`` into ``expected``
     (both with the batch axis first), or ``""`` when no simple one fits."""

@@ -314,3 +314,22 @@ def test_tensorflow_tutorial_idioms(capsys):
     model.evaluate(np.ones((4, 8, 8, 3)), np.ones((4, 6, 6, 4)), verbose=2)
     line = capsys.readouterr().out.strip().splitlines()
     assert len(line) == 1 and line[0].startswith("1/1 - ") and " - loss: " in line[0]
+
+
+def test_float64_inputs_run_in_the_models_float32():
+    """x_train / 255.0 is float64: a custom loop calling model(x) computed (and differentiated)
+    in float64; Keras casts a model's inputs to its Input's dtype."""
+    npconv.utils.set_random_seed(0)
+    seq = npconv.Sequential([layers.Flatten(input_shape=(4, 4)), layers.Dense(3)])
+    inputs = npconv.Input((4, 4))
+    func = npconv.Model(inputs, layers.Dense(2)(layers.Flatten()(inputs)))
+    x = np.random.default_rng(0).random((2, 4, 4))
+    for model in (seq, func):
+        with npconv.GradientTape() as tape:
+            loss = ops.mean(model(x, training=True) ** 2)
+        assert np.asarray(model(x)).dtype == np.float32
+        assert all(np.asarray(g).dtype == np.float32
+                   for g in tape.gradient(loss, model.trainable_variables))
+    ids = npconv.Input((3,), dtype="int32")
+    embed = npconv.Model(ids, layers.Embedding(5, 2)(ids))
+    assert embed(np.array([[1, 2, 3]])).shape == (1, 3, 2)  # integers are left alone
