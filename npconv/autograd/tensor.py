@@ -179,6 +179,53 @@ class Tensor:
 
         return ops.greater_equal(self, other)
 
+    # integer and boolean arithmetic (no gradient: their results are constants, as NumPy's)
+    def __floordiv__(self, other):
+        from .. import ops
+
+        return ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        from .. import ops
+
+        return ops.floor_divide(other, self)
+
+    def __mod__(self, other):
+        from .. import ops
+
+        return ops.mod(self, other)
+
+    def __rmod__(self, other):
+        from .. import ops
+
+        return ops.mod(other, self)
+
+    def __and__(self, other):
+        from .. import ops
+
+        return ops.logical_and(self, other)
+
+    __rand__ = __and__
+
+    def __or__(self, other):
+        from .. import ops
+
+        return ops.logical_or(self, other)
+
+    __ror__ = __or__
+
+    def __xor__(self, other):
+        from .. import ops
+
+        return ops.logical_xor(self, other)
+
+    __rxor__ = __xor__
+
+    def __invert__(self):
+        from .. import ops
+
+        return ops.logical_not(self)
+
     def __float__(self):
         return float(self.data)
 

@@ -457,10 +457,11 @@ class Model(Trainer, Layer):
 
         save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath):
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
         """Load weights saved by ``save_weights`` (or ``save``) into this built model, in
         ``get_weights`` order; every shape is checked before any weight changes, and a mismatch
-        names the layer and both shapes.
+        names the layer and both shapes. (``skip_mismatch``: Keras 3's argument; npconv loads
+        all the weights or none, so only ``False`` is taken, the default programs pass on.)
 
         A file that is really HDF5 (a Keras ``.h5``/``.weights.h5``) is read by
         ``npconv.io.keras_h5.load_weights_h5`` — Keras weight import, provided separately —
@@ -468,6 +469,11 @@ class Model(Trainer, Layer):
         """
         from ..io import load_weights
 
+        if skip_mismatch or kwargs:
+            raise NotImplementedError(
+                "load_weights: npconv loads every weight or none (each shape checked first); "
+                f"skip_mismatch=True and {sorted(kwargs) or 'other options'} are not provided"
+            )
         load_weights(self, filepath)
 
     def export(self, filepath, format="onnx", verbose=False, opset=17):

@@ -31,6 +31,10 @@ __all__ = [
     "randint",
     "shuffle",
     "dropout",
+    "gamma",
+    "beta",
+    "binomial",
+    "categorical",
 ]
 
 
@@ -122,3 +126,35 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
 
     return _dropout.dropout(inputs, rate, training=True, noise_shape=noise_shape,
                             seed=_generator(seed) if seed is not None else None)
+
+
+def gamma(shape, alpha, dtype=None, seed=None):
+    """Samples of the gamma distribution of shape ``alpha`` and scale 1 (mixup draws its
+    Beta weights as the ratio of two of them)."""
+    return Tensor(_generator(seed).gamma(as_array(alpha), 1.0, _shape(shape)).astype(
+        _dtype(dtype)))
+
+
+def beta(shape, alpha, beta, dtype=None, seed=None):  # noqa: A002 - Keras's name
+    """Samples of the Beta(``alpha``, ``beta``) distribution."""
+    return Tensor(_generator(seed).beta(as_array(alpha), as_array(beta), _shape(shape)).astype(
+        _dtype(dtype)))
+
+
+def binomial(shape, counts, probabilities, dtype=None, seed=None):
+    """Samples of the binomial distribution: successes in ``counts`` trials of probability
+    ``probabilities`` (returned as ``dtype``, floats by default, as Keras)."""
+    draws = _generator(seed).binomial(as_array(counts).astype(xp.int64),
+                                      as_array(probabilities), _shape(shape))
+    return Tensor(draws.astype(_dtype(dtype)))
+
+
+def categorical(logits, num_samples, dtype="int32", seed=None):
+    """For each row of ``logits`` (``(batch, classes)``, unnormalized log-probabilities),
+    ``num_samples`` class ids drawn from its softmax: ``(batch, num_samples)``."""
+    z = xp.asarray(as_array(logits), dtype=xp.float64)
+    p = xp.exp(z - z.max(axis=-1, keepdims=True))
+    p /= p.sum(axis=-1, keepdims=True)
+    rng = _generator(seed)
+    draws = [rng.choice(p.shape[-1], size=int(num_samples), p=row) for row in p]
+    return Tensor(xp.asarray(draws).astype(dtype))

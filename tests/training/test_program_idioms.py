@@ -333,3 +333,26 @@ def test_float64_inputs_run_in_the_models_float32():
     ids = npconv.Input((3,), dtype="int32")
     embed = npconv.Model(ids, layers.Embedding(5, 2)(ids))
     assert embed(np.array([[1, 2, 3]])).shape == (1, 3, 2)  # integers are left alone
+
+
+def test_keras_io_round_three(tmp_path):
+    """mixup's Beta weights, cutmix's integer arithmetic, zero_dce's load_weights."""
+    g = npconv.random.gamma((4,), alpha=0.2, seed=1)
+    b = npconv.random.beta((500,), 2.0, 5.0, seed=2)
+    assert g.shape == (4,) and np.all(np.asarray(g) > 0)
+    assert abs(float(np.mean(np.asarray(b))) - 2 / 7) < 0.03
+    counts = np.asarray(npconv.random.binomial((1000,), 10, 0.3, seed=3))
+    assert abs(counts.mean() - 3.0) < 0.2
+    ids = np.asarray(npconv.random.categorical(np.log([[0.01, 0.99], [0.99, 0.01]]), 50, seed=4))
+    assert ids.shape == (2, 50) and ids[0].mean() > 0.8 and ids[1].mean() < 0.2
+    t = ops.convert_to_tensor(np.array([7, 8]))
+    np.testing.assert_array_equal(np.asarray(t // 3), [2, 2])
+    np.testing.assert_array_equal(np.asarray(t % 3), [1, 2])
+    flags = ops.convert_to_tensor(np.array([True, False]))
+    np.testing.assert_array_equal(np.asarray(~flags | (flags & False)), [False, True])
+    npconv.utils.set_random_seed(0)
+    model = npconv.Sequential([npconv.Input((2,)), layers.Dense(1)])
+    model.save(tmp_path / "m.keras")
+    model.load_weights(tmp_path / "m.keras", skip_mismatch=False)
+    with pytest.raises(NotImplementedError, match="every weight or none"):
+        model.load_weights(tmp_path / "m.keras", skip_mismatch=True)
