@@ -141,6 +141,8 @@ def _functional_config(model, depth):
         "outputs": [node_index[id(t.node)] for t in model.outputs],
         "single_input": not model.input_is_list,
         "single_output": not model.output_is_list,
+        **({"output_nesting": model.__dict__["_output_nesting"]}
+           if model.__dict__.get("_output_nesting") is not None else {}),
     }
 
 
@@ -318,12 +320,31 @@ def _build_functional(config, custom_objects, budget, depth):
     single_in, single_out = config.get("single_input"), config.get("single_output")
     if (single_in and len(ins) != 1) or (single_out and len(outs) != 1):
         raise ValueError("single_input/single_output with several inputs/outputs")
+    nesting = config.get("output_nesting")
+    if nesting is not None:  # Model(x, [[a, b], c]): the outputs in their nesting again
+        from ..models.model import nest_values
+
+        flat = []
+        _nest_check(nesting, len(outs), flat)
+        outs = nest_values(nesting, outs)
     return Model(
         ins[0] if single_in else ins,
         outs[0] if single_out else outs,
         name=_name(config),
         trainable=bool(config.get("trainable", True)),
     )
+
+
+def _nest_check(nesting, count, seen):
+    """``output_nesting`` must be nested lists of the output indices, each once."""
+    if isinstance(nesting, list):
+        for item in nesting:
+            _nest_check(item, count, seen)
+        return
+    if isinstance(nesting, bool) or not isinstance(nesting, int) or not 0 <= nesting < count \
+            or nesting in seen:
+        raise ValueError(f"output_nesting: {nesting!r} is not an output index")
+    seen.append(nesting)
 
 
 def _check_call_kwargs(layer, kwargs, k):

@@ -62,6 +62,14 @@ class Model(Trainer, Layer):
     # the functional graph
     def _init_graph(self, inputs, outputs):
         self._single_input = not isinstance(inputs, (list, tuple))
+        # nested outputs (Model(x, [[a, b], c])): the graph's outputs are the flat list, and
+        # model(x) / predict give them back in the nesting (Keras's output structure)
+        self._output_nesting = None
+        if isinstance(outputs, (list, tuple)) and any(isinstance(o, (list, tuple))
+                                                      for o in outputs):
+            flat = []
+            self._output_nesting = nest_indices(outputs, flat)
+            outputs = flat
         self._single_output = not isinstance(outputs, (list, tuple))
         self.inputs = [inputs] if self._single_input else list(inputs)
         self.outputs = [outputs] if self._single_output else list(outputs)
@@ -125,6 +133,14 @@ class Model(Trainer, Layer):
                                                          **call.kwargs), pairs, chains,
                            training)
         outs = [values[id(t)] for t in self.outputs]
+        return self.pack_outputs(outs)
+
+    def pack_outputs(self, outs):
+        """The flat list of the outputs' values in the structure the model was made with:
+        one value, the list, or the nested lists of ``Model(x, [[a, b], c])``."""
+        nesting = self.__dict__.get("_output_nesting")
+        if nesting is not None:
+            return nest_values(nesting, outs)
         return outs[0] if self._single_output else outs
 
     def _fusion_plan(self):
@@ -157,7 +173,7 @@ class Model(Trainer, Layer):
                 args = values[id(node.inputs)]
             node.bind(values, apply(node, args))
         outs = [values[id(t)] for t in self.outputs]
-        return outs[0] if self._single_output else outs
+        return self.pack_outputs(outs)
 
     def call(self, inputs, training=False):
         if self._functional:
@@ -184,8 +200,11 @@ class Model(Trainer, Layer):
 
     @property
     def output(self):
-        """The model's output Keras tensor (a list of them for several outputs)."""
+        """The model's output Keras tensor (a list of them for several outputs, nested as the
+        model was made)."""
         outputs = self._graph_outputs("output")
+        if self.__dict__.get("_output_nesting") is not None:
+            return self.pack_outputs(outputs)
         return outputs[0] if len(outputs) == 1 else outputs
 
     def _graph_inputs(self, what):
@@ -570,3 +589,21 @@ def _cut_at(inputs, outputs):
         for old, new in zip(node.outputs, results):
             mapped[id(old)] = new
     return new_inputs, [mapped.get(id(t), t) for t in outputs]
+
+
+def nest_indices(structure, flat):
+    """``structure`` (nested lists/tuples of leaves) with each leaf replaced by its index in
+    ``flat``, to which the leaves are appended in order."""
+    if isinstance(structure, (list, tuple)):
+        items = [nest_indices(item, flat) for item in structure]
+        return items if isinstance(structure, list) else tuple(items)
+    flat.append(structure)
+    return len(flat) - 1
+
+
+def nest_values(nesting, values):
+    """``nest_indices``'s structure with each index replaced by ``values[index]``."""
+    if isinstance(nesting, (list, tuple)):
+        items = [nest_values(item, values) for item in nesting]
+        return items if isinstance(nesting, list) else tuple(items)
+    return values[nesting]

@@ -846,8 +846,7 @@ class Trainer:
         for step, index in enumerate(D.batches(n, batch_size)):
             cbs.on_predict_batch_begin(step, {})
             batch = [np.asarray(a, dtype=floatx) for a in D.take(xs, index)]
-            outs = self._run_predict_step(self._pack(batch, None, None))
-            outs = outs if isinstance(outs, list) else [outs]
+            outs = _flat(self._run_predict_step(self._pack(batch, None, None)))
             if results is None:
                 results = [np.empty((n, *o.shape[1:]), dtype=o.dtype) for o in outs]
             for r, o in zip(results, outs):
@@ -855,6 +854,8 @@ class Trainer:
             cbs.on_predict_batch_end(step, {"outputs": outs})
             bar.update(step + 1)
         cbs.on_predict_end({})
+        if self.__dict__.get("_output_nesting") is not None:
+            return self.pack_outputs(results)  # Model(x, [[a, b], c]): the same nesting
         return results[0] if len(results) == 1 else results
 
     def _predict_batches(self, source, steps, verbose, callbacks):
@@ -1037,8 +1038,20 @@ def _pythonify(logs):
 
 def _outputs_as_arrays(outputs):
     if isinstance(outputs, (list, tuple)):
-        return [np.asarray(to_host(o)) for o in outputs]
+        return [_outputs_as_arrays(o) if isinstance(o, (list, tuple)) else np.asarray(to_host(o))
+                for o in outputs]
     return np.asarray(to_host(outputs))
+
+
+def _flat(outputs):
+    """A predict step's outputs as a flat list (nested lists of a nested-output model
+    flattened in order)."""
+    if not isinstance(outputs, (list, tuple)):
+        return [outputs]
+    flat = []
+    for o in outputs:
+        flat.extend(_flat(o) if isinstance(o, (list, tuple)) else [o])
+    return flat
 
 
 def _result(logs, return_dict):

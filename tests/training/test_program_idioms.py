@@ -356,3 +356,22 @@ def test_keras_io_round_three(tmp_path):
     model.load_weights(tmp_path / "m.keras", skip_mismatch=False)
     with pytest.raises(NotImplementedError, match="every weight or none"):
         model.load_weights(tmp_path / "m.keras", skip_mismatch=True)
+
+
+def test_nested_model_outputs(tmp_path):
+    """keras.io's involution: Model(x, [layer.output for ...]) where each output is a pair."""
+    npconv.utils.set_random_seed(0)
+    inputs = npconv.Input((4,))
+    a, b = layers.Dense(2)(inputs), layers.Dense(3)(inputs)
+    model = npconv.Model(inputs, [[a, b], a])
+    x = np.random.default_rng(0).random((5, 4)).astype("float32")
+    (pa, pb), pa2 = model.predict(x, verbose=0)
+    assert pa.shape == (5, 2) and pb.shape == (5, 3)
+    np.testing.assert_array_equal(pa, pa2)
+    (ca, cb), _ = model(x)
+    np.testing.assert_allclose(np.asarray(cb), pb, rtol=1e-6)
+    assert [[t.shape for t in model.output[0]], model.output[1].shape] == [
+        [(None, 2), (None, 3)], (None, 2)]
+    model.save(tmp_path / "m.keras")
+    (la, lb), la2 = npconv.models.load_model(tmp_path / "m.keras").predict(x, verbose=0)
+    np.testing.assert_allclose(lb, pb, rtol=1e-6)
