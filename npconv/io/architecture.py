@@ -322,7 +322,7 @@ def _build_functional(config, custom_objects, budget, depth):
         raise ValueError("single_input/single_output with several inputs/outputs")
     nesting = config.get("output_nesting")
     if nesting is not None:  # Model(x, [[a, b], c]): the outputs in their nesting again
-        from ..models.model import nest_values
+        from ..training.data import nest_values
 
         flat = []
         _nest_check(nesting, len(outs), flat)

@@ -403,7 +403,7 @@ class Layer:
         """``(inputs, args)`` with the tensors given by keyword for ``call``'s positional
         parameters moved to their places (``layer(query=q, value=v)``, ``layer(x, value=v)``),
         as Keras binds them; other keyword arguments stay in ``kwargs``."""
-        names = [_first_name(type(self)), *_positional_names(type(self))]
+        names = _call_parameters(type(self))
         given = ([] if inputs is None else [inputs]) + list(args)
         for name in names[len(given):]:
             if name in ("training", "mask") or not _is_tensor_like(kwargs.get(name)):
@@ -566,31 +566,29 @@ def _takes_training(cls) -> bool:
     return known
 
 
-def _positional_names(cls):
-    """The names of ``cls.call``'s positional parameters after the first (the inputs)."""
-    known = _POSITIONAL.get(cls)
+def _call_parameters(cls):
+    """The names of ``cls.call``'s parameters after ``self``: the first (its inputs, named
+    ``"inputs"`` when the signature cannot be read), then the other positional ones."""
+    known = _CALL_PARAMETERS.get(cls)
     if known is None:
         try:
-            params = list(inspect.signature(cls.call).parameters.values())[2:]  # self, inputs
+            params = list(inspect.signature(cls.call).parameters.values())[1:]  # self
         except (TypeError, ValueError):
             params = []
-        known = _POSITIONAL[cls] = [
-            p.name for p in params
+        first = params[0].name if params else "inputs"
+        known = _CALL_PARAMETERS[cls] = [first] + [
+            p.name for p in params[1:]
             if p.kind in (inspect.Parameter.POSITIONAL_ONLY,
                           inspect.Parameter.POSITIONAL_OR_KEYWORD)]
     return known
 
 
-_POSITIONAL: dict[type, list] = {}
+def _positional_names(cls):
+    """The names of ``cls.call``'s positional parameters after the first (the inputs)."""
+    return _call_parameters(cls)[1:]
 
 
-def _first_name(cls):
-    """The name of ``cls.call``'s first parameter after ``self`` (its inputs)."""
-    try:
-        params = list(inspect.signature(cls.call).parameters)
-    except (TypeError, ValueError):
-        return "inputs"
-    return params[1] if len(params) > 1 else "inputs"
+_CALL_PARAMETERS: dict[type, list] = {}
 
 
 def _is_tensor_like(value) -> bool:
@@ -599,6 +597,8 @@ def _is_tensor_like(value) -> bool:
 
 def _has_tensor_values(kwargs) -> bool:
     return builtins.any(_is_tensor_like(v) for v in kwargs.values())
+
+
 _TAKES_TRAINING: dict[type, bool] = {}
 _TRAINING_DEFAULT: dict[type, bool] = {}  # the default of cls.call's training argument
 _CALL = threading.local()  # .training: the training flag of the call being run on this thread

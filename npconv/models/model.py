@@ -21,7 +21,7 @@ from ..layers.base import (
 )
 from ..layers.input_layer import InputLayer
 from ..layers.symbolic import KerasTensor
-from ..training.data import adjust_input_rank, cast_floats
+from ..training.data import adjust_input_rank, cast_floats, nest_indices, nest_values
 from ..training.trainer import Trainer
 from .fusion import Call, conv_pool_pairs, fused_chains, run_calls
 
@@ -80,18 +80,7 @@ class Model(Trainer, Layer):
                 )
         if any(t.node is None or not isinstance(t.node.layer, InputLayer) for t in self.inputs):
             self.inputs, self.outputs = _cut_at(self.inputs, self.outputs)
-        order, seen = [], set()
-
-        def visit(node):
-            if id(node) in seen:
-                return
-            seen.add(id(node))
-            for parent in node.parents:
-                visit(parent)
-            order.append(node)
-
-        for t in self.outputs:
-            visit(t.node)
+        order = _calls_before(self.outputs)
         known = {id(t) for t in self.inputs}
         for node in order:
             if isinstance(node.layer, InputLayer) and id(node.outputs[0]) not in known:
@@ -163,6 +152,10 @@ class Model(Trainer, Layer):
         ``apply(node, args)`` gives each call's output, where ``args`` holds the values of its
         inputs. Running the model and exporting it (``npconv.io.onnx_export``) both walk this
         way; only what a call turns into differs."""
+        return self.pack_outputs(self._walk(xs, apply))
+
+    def _walk(self, xs, apply):
+        """``walk_graph``'s values of the outputs, as the flat list."""
         values = {id(t): x for t, x in zip(self.inputs, xs)}
         for node in self._nodes:
             if isinstance(node.layer, InputLayer):
@@ -172,8 +165,7 @@ class Model(Trainer, Layer):
             else:
                 args = values[id(node.inputs)]
             node.bind(values, apply(node, args))
-        outs = [values[id(t)] for t in self.outputs]
-        return self.pack_outputs(outs)
+        return [values[id(t)] for t in self.outputs]
 
     def call(self, inputs, training=False):
         if self._functional:
@@ -280,22 +272,16 @@ class Model(Trainer, Layer):
         if len(shapes) != len(self.inputs) or all(
                 tuple(s)[1:] == tuple(t.shape)[1:] for s, t in zip(shapes, self.inputs)):
             return None
-        values = {id(t): (None, *tuple(s)[1:]) for t, s in zip(self.inputs, shapes)}
+
+        def shape_of(node, args):
+            out = node.layer.compute_output_shape(args)
+            return tuple(out) if len(node.outputs) == 1 else [tuple(s) for s in out]
+
         try:
-            for node in self._nodes:
-                if isinstance(node.layer, InputLayer):
-                    continue
-                args = ([values[id(t)] for t in node.inputs]
-                        if isinstance(node.inputs, (list, tuple)) else values[id(node.inputs)])
-                out = node.layer.compute_output_shape(args)
-                if len(node.outputs) == 1:
-                    values[id(node.outputs[0])] = tuple(out)
-                else:
-                    for tensor, shape in zip(node.outputs, out):
-                        values[id(tensor)] = tuple(shape)
+            outs = self._walk([(None, *tuple(s)[1:]) for s in shapes], shape_of)
         except Exception:  # noqa: BLE001 - a layer that cannot tell: the declared shapes
             return None
-        return [(None, *values[id(t)][1:]) for t in self.outputs]
+        return [(None, *tuple(shape)[1:]) for shape in outs]
 
     # What npconv's other packages ask of a model (the trainer, the file formats, the plots):
     # named here so that none of them probes the private attributes of the model kinds.
@@ -562,21 +548,9 @@ def _cut_at(inputs, outputs):
         fresh = InputLayer(batch_shape=t.shape, dtype=t.dtype).output
         mapped[id(t)] = fresh
         new_inputs.append(fresh)
-    order, seen = [], set()
-
-    def visit(node):
-        if id(node) in seen:
-            return
-        seen.add(id(node))
-        if any(id(o) in mapped for o in node.outputs):
-            return  # a cut: the new Input stands for this call's output
-        for parent in node.parents:
-            visit(parent)
-        order.append(node)
-
-    for t in outputs:
-        if id(t) not in mapped:
-            visit(t.node)
+    # the calls between: a call whose output the new Input stands for is a cut
+    order = _calls_before([t for t in outputs if id(t) not in mapped],
+                          cut=lambda node: any(id(o) in mapped for o in node.outputs))
     for node in order:
         if isinstance(node.layer, InputLayer):
             continue
@@ -591,19 +565,22 @@ def _cut_at(inputs, outputs):
     return new_inputs, [mapped.get(id(t), t) for t in outputs]
 
 
-def nest_indices(structure, flat):
-    """``structure`` (nested lists/tuples of leaves) with each leaf replaced by its index in
-    ``flat``, to which the leaves are appended in order."""
-    if isinstance(structure, (list, tuple)):
-        items = [nest_indices(item, flat) for item in structure]
-        return items if isinstance(structure, list) else tuple(items)
-    flat.append(structure)
-    return len(flat) - 1
+def _calls_before(outputs, cut=None):
+    """The layer calls (``Node``) that ``outputs`` come from, each after the calls it reads
+    (a depth-first walk back from the outputs); a call for which ``cut(node)`` is true is
+    left out, and so is what only it reads."""
+    order, seen = [], set()
 
+    def visit(node):
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        if cut is not None and cut(node):
+            return
+        for parent in node.parents:
+            visit(parent)
+        order.append(node)
 
-def nest_values(nesting, values):
-    """``nest_indices``'s structure with each index replaced by ``values[index]``."""
-    if isinstance(nesting, (list, tuple)):
-        items = [nest_values(item, values) for item in nesting]
-        return items if isinstance(nesting, list) else tuple(items)
-    return values[nesting]
+    for t in outputs:
+        visit(t.node)
+    return order

@@ -227,6 +227,31 @@ def cast_floats(x, dtype):
     return numeric.cast(x, target)
 
 
+def nest_indices(structure, flat):
+    """``structure`` (nested lists/tuples of leaves) with each leaf replaced by its index in
+    ``flat``, to which the leaves are appended in order."""
+    if isinstance(structure, (list, tuple)):
+        items = [nest_indices(item, flat) for item in structure]
+        return items if isinstance(structure, list) else tuple(items)
+    flat.append(structure)
+    return len(flat) - 1
+
+
+def nest_values(nesting, values):
+    """``nest_indices``'s structure with each index replaced by ``values[index]``."""
+    if isinstance(nesting, (list, tuple)):
+        items = [nest_values(item, values) for item in nesting]
+        return items if isinstance(nesting, list) else tuple(items)
+    return values[nesting]
+
+
+def flatten_outputs(outputs):
+    """A model's outputs (one, a list, or nested lists) as a flat list, in order."""
+    flat = []
+    nest_indices(outputs, flat)
+    return flat
+
+
 def input_shape_hint(expected, got) -> str:
     """A sentence suggesting the reshape that turns data of shape ``got`` into ``expected``
     (both with the batch axis first), or ``""`` when no simple one fits."""

@@ -846,7 +846,7 @@ class Trainer:
         for step, index in enumerate(D.batches(n, batch_size)):
             cbs.on_predict_batch_begin(step, {})
             batch = [np.asarray(a, dtype=floatx) for a in D.take(xs, index)]
-            outs = _flat(self._run_predict_step(self._pack(batch, None, None)))
+            outs = D.flatten_outputs(self._run_predict_step(self._pack(batch, None, None)))
             if results is None:
                 results = [np.empty((n, *o.shape[1:]), dtype=o.dtype) for o in outs]
             for r, o in zip(results, outs):
@@ -1041,17 +1041,6 @@ def _outputs_as_arrays(outputs):
         return [_outputs_as_arrays(o) if isinstance(o, (list, tuple)) else np.asarray(to_host(o))
                 for o in outputs]
     return np.asarray(to_host(outputs))
-
-
-def _flat(outputs):
-    """A predict step's outputs as a flat list (nested lists of a nested-output model
-    flattened in order)."""
-    if not isinstance(outputs, (list, tuple)):
-        return [outputs]
-    flat = []
-    for o in outputs:
-        flat.extend(_flat(o) if isinstance(o, (list, tuple)) else [o])
-    return flat
 
 
 def _result(logs, return_dict):

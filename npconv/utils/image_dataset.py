@@ -256,14 +256,10 @@ class MappedDataset(_DatasetBase):
             return tuple(_as_array(v) for v in out)
         return _as_array(out)
 
-    def __iter__(self):
-        for i in range(len(self)):
-            yield self[i]
-        self.on_epoch_end()
-
     def on_epoch_end(self):
         self.dataset.on_epoch_end()
 
+    __iter__ = ImageDataset.__iter__
     map = ImageDataset.map
     prefetch = ImageDataset.prefetch
     cache = ImageDataset.cache
